@@ -1,0 +1,1 @@
+"""repairbot: a hospital IT repair desk run from Telegram."""

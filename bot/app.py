@@ -1,0 +1,112 @@
+"""Wiring: the bot, the dispatcher, the outbox sender and the scheduled jobs of one process."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import create_engine, create_sessionmaker
+from bot.handlers import get_routers
+from bot.i18n import Translator
+from bot.middlewares import StaffMiddleware, UnitOfWorkMiddleware
+from bot.notify.outbox import Outbox, OutboxSender
+from bot.services.tickets import TicketService
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "my", "queue", "duty", "department", "help")
+
+
+def build_bot(settings: Settings) -> Bot:
+    api = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(settings.token(), session=AiohttpSession(api=api))
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: OutboxSender,
+) -> Dispatcher:
+    dp = Dispatcher(settings=settings, clock=clock)
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
+    dp.update.outer_middleware(StaffMiddleware(settings.default_language))
+    dp.include_routers(*get_routers())
+    return dp
+
+
+@dataclass
+class App:
+    """Everything one running bot process holds."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    scheduler: AsyncIOScheduler
+
+    async def auto_close(self) -> None:
+        """Close resolved tickets the reporter left unconfirmed; one transaction per run."""
+        async with self.sessionmaker() as session:
+            outcome = await TicketService(session, self.clock).auto_close(
+                self.settings.auto_close_after
+            )
+            Outbox(session, self.clock).add(outcome.notices)
+            await session.commit()
+        if outcome.notices:
+            self.sender.wake()
+
+    async def set_commands(self) -> None:
+        t = Translator(self.settings.default_language)
+        commands = [BotCommand(command=c, description=t(f"commands.{c}")) for c in COMMANDS]
+        await self.bot.set_my_commands(commands)
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        await self.set_commands()
+        await self.dispatcher.start_polling(
+            self.bot, handle_signals=handle_signals, close_bot_session=False
+        )
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIterator[App]:
+    """Start the outbox sender and scheduler around the caller; stop and close all after."""
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    bot = build_bot(settings)
+    sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
+    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender)
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler)
+    scheduler.add_job(
+        app.auto_close,
+        "interval",
+        seconds=settings.auto_close_check_every.total_seconds(),
+        id="auto_close",
+        max_instances=1,
+        coalesce=True,
+    )
+    sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
+    scheduler.start()
+    try:
+        yield app
+    finally:
+        scheduler.shutdown(wait=False)
+        sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender_task
+        await bot.session.close()
+        await engine.dispose()

@@ -1,0 +1,112 @@
+"""One Settings object, read from the environment and `.env`."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.durations import parse_duration
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+SUPPORTED_LANGUAGES = ("ko", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///repairbot.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    default_language: str = "ko"
+    timezone: str = "Asia/Seoul"
+    auto_close_after: timedelta = timedelta(hours=72)
+    auto_close_check_every: timedelta = timedelta(minutes=1)
+    outbox_poll_every: timedelta = timedelta(seconds=2)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        left, sep, right = raw.partition(":")
+        if not (sep and left.isdigit() and right and " " not in raw):
+            raise ValueError("must look like 123456:ABC-DEF... (from @BotFather)")
+        return SecretStr(raw)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"cannot parse {value!r}") from exc
+        backend = url.get_backend_name()
+        if backend not in _ASYNC_DRIVERS:
+            raise ValueError("only sqlite and postgresql URLs are supported")
+        if "+" not in url.drivername:
+            url = url.set(drivername=_ASYNC_DRIVERS[backend])
+        if url.drivername not in _ASYNC_DRIVERS.values():
+            raise ValueError(f"use {_ASYNC_DRIVERS[backend]}://... (async driver)")
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator(
+        "auto_close_after", "auto_close_check_every", "outbox_poll_every", mode="before"
+    )
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        if self.bot_token is None:
+            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in it")
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} is invalid: {message}") from None

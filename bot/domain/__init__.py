@@ -1,0 +1,1 @@
+"""Plain-Python rules of the repair desk: no aiogram, no database."""

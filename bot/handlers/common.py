@@ -1,0 +1,109 @@
+"""Commands for everyone: /start, /help, choosing a department."""
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.enums import Role
+from bot.handlers.replies import help_text
+from bot.i18n import Translator
+from bot.keyboards import DeptAction, DeptCb, departments_keyboard
+from bot.models import Staff
+from bot.notify.outbox import Outbox
+from bot.services.staff import departments_page, register_reporter, set_department
+from bot.services.tickets import TicketService
+
+router = Router(name=__name__)
+PAGE_SIZE = 10
+DRAFT_KEY = "draft"
+
+
+async def ask_department(
+    message: Message, session: AsyncSession, t: Translator, page: int = 0, *, edit: bool = False
+) -> None:
+    departments, pages = await departments_page(session, page, PAGE_SIZE)
+    if not departments:
+        await message.answer(t("error.needs_department") + "\n" + t("start.no_departments"))
+        return
+    text = t("start.pick_department", page=page + 1, pages=pages)
+    markup = departments_keyboard(t, departments, page, pages)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff | None,
+    t: Translator,
+) -> None:
+    assert message.from_user is not None
+    if staff is None:
+        staff = await register_reporter(
+            session, clock, message.from_user.id, message.from_user.full_name, t.language
+        )
+        await message.answer(t("start.welcome_new", name=staff.name))
+        await ask_department(message, session, t)
+    elif staff.role is Role.REPORTER and staff.department is None:
+        await ask_department(message, session, t)
+    else:
+        await message.answer(help_text(t, staff))
+
+
+@router.message(Command("help"))
+async def help_(message: Message, staff: Staff | None, t: Translator) -> None:
+    await message.answer(t("error.not_registered") if staff is None else help_text(t, staff))
+
+
+@router.message(Command("department"))
+async def change_department(
+    message: Message, session: AsyncSession, staff: Staff | None, t: Translator
+) -> None:
+    if staff is None:
+        await message.answer(t("error.not_registered"))
+        return
+    await ask_department(message, session, t)
+
+
+@router.callback_query(DeptCb.filter(F.action == DeptAction.PAGE))
+async def department_page(
+    callback: CallbackQuery, callback_data: DeptCb, session: AsyncSession, t: Translator
+) -> None:
+    if isinstance(callback.message, Message):
+        await ask_department(callback.message, session, t, callback_data.value, edit=True)
+    await callback.answer()
+
+
+@router.callback_query(DeptCb.filter(F.action == DeptAction.PICK))
+async def department_picked(
+    callback: CallbackQuery,
+    callback_data: DeptCb,
+    session: AsyncSession,
+    staff: Staff | None,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+    outbox: Outbox,
+) -> None:
+    if staff is None:
+        await callback.answer(t("error.not_registered"), show_alert=True)
+        return
+    try:
+        department = await set_department(session, staff, callback_data.value)
+    except LookupError:
+        await callback.answer(t("error.stale_button"), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(t("start.department_set", department=department.name))
+    draft = (await state.get_data()).get(DRAFT_KEY)
+    if draft and staff.role is Role.REPORTER:
+        await state.update_data({DRAFT_KEY: None})
+        outbox.add((await tickets.report(staff, draft)).notices)

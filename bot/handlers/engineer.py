@@ -1,0 +1,124 @@
+"""Engineers: their queue, duty, and the job buttons (accept, on site, resolve with a report)."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dispatch.queues import engineer_queue
+from bot.domain.enums import Role
+from bot.domain.ticket_flow import Action
+from bot.filters import RoleIs
+from bot.handlers.replies import set_buttons
+from bot.i18n import Translator
+from bot.keyboards import FlowAction, FlowCb, TicketCb, abort_keyboard, ticket_keyboard
+from bot.models import Staff
+from bot.notify.outbox import Outbox
+from bot.notify.render import ticket_params
+from bot.services.tickets import TicketService, engineer_buttons
+
+router = Router(name=__name__)
+router.message.filter(RoleIs(Role.ENGINEER))
+router.callback_query.filter(RoleIs(Role.ENGINEER))
+
+MAX_REPORT = 2000
+
+
+class ResolveReport(StatesGroup):
+    waiting = State()
+
+
+@router.message(Command("queue"))
+async def show_queue(message: Message, session: AsyncSession, staff: Staff, t: Translator) -> None:
+    queue = await engineer_queue(session, staff.id)
+    if not queue:
+        await message.answer(t("queue.empty"))
+        return
+    lines = [t("queue.header", count=len(queue))]
+    for index, ticket in enumerate(queue, start=1):
+        params = {
+            "index": index,
+            "number": ticket.number,
+            "status": ticket.status,
+            "urgency": ticket.urgency,
+            "department": ticket.department.name,
+            "description": ticket.description[:80],
+            "priority": ticket.department.priority,
+        }
+        lines.append(t("queue.item", **ticket_params(t, params)))
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("duty"))
+async def toggle_duty(
+    message: Message, staff: Staff, t: Translator, tickets: TicketService, outbox: Outbox
+) -> None:
+    outcome = await tickets.set_duty(staff, not staff.on_duty)
+    outbox.add(outcome.notices)
+    await message.answer(t("duty.on" if staff.on_duty else "duty.off"))
+
+
+@router.callback_query(TicketCb.filter(F.action.in_({Action.ACCEPT, Action.ARRIVE})))
+async def job_step(
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+    outbox: Outbox,
+) -> None:
+    outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
+    outbox.add(outcome.notices)
+    await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
+    assert outcome.ticket is not None
+    await set_buttons(
+        callback, ticket_keyboard(t, outcome.ticket.id, engineer_buttons(outcome.ticket))
+    )
+
+
+@router.callback_query(TicketCb.filter(F.action == Action.RESOLVE))
+async def ask_for_report(
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    staff: Staff,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+) -> None:
+    ticket = await tickets.check(staff, callback_data.ticket_id, Action.RESOLVE)
+    await state.set_state(ResolveReport.waiting)
+    await state.update_data(ticket_id=ticket.id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            t("resolve.ask_report", number=ticket.number), reply_markup=abort_keyboard(t)
+        )
+
+
+@router.message(ResolveReport.waiting, F.text, ~F.text.startswith("/"))
+async def resolve_with_report(
+    message: Message,
+    staff: Staff,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+    outbox: Outbox,
+) -> None:
+    report = (message.text or "").strip()
+    if len(report) > MAX_REPORT:
+        await message.answer(t("error.too_long", limit=MAX_REPORT))
+        return
+    ticket_id = (await state.get_data())["ticket_id"]
+    await state.clear()
+    outcome = await tickets.act(staff, ticket_id, Action.RESOLVE, note=report)
+    outbox.add(outcome.notices)
+    await message.answer(t("toast.resolve", number=ticket_id))
+
+
+@router.callback_query(FlowCb.filter(F.action == FlowAction.ABORT))
+async def abort_flow(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:
+    await state.clear()
+    await callback.answer(t("resolve.cancelled"))
+    await set_buttons(callback, None)

@@ -1,0 +1,118 @@
+"""Callback data factories and the inline keyboards built from them."""
+
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.domain.enums import Urgency
+from bot.domain.ticket_flow import Action
+from bot.i18n import Translator
+from bot.models import Department
+from bot.services.notices import URGENCY_ROW
+
+_URGENCY_ICONS = {
+    Urgency.CRITICAL: "🔴",
+    Urgency.HIGH: "🟠",
+    Urgency.NORMAL: "🟢",
+    Urgency.LOW: "⚪",
+}
+
+
+class TicketCb(CallbackData, prefix="t1"):
+    action: Action
+    ticket_id: int
+
+
+class UrgencyCb(CallbackData, prefix="u1"):
+    ticket_id: int
+    urgency: Urgency
+
+
+class DeptAction(StrEnum):
+    PICK = "pick"
+    PAGE = "page"
+
+
+class DeptCb(CallbackData, prefix="d1"):
+    action: DeptAction
+    value: int
+
+
+class FlowAction(StrEnum):
+    ABORT = "abort"
+
+
+class FlowCb(CallbackData, prefix="f1"):
+    action: FlowAction
+
+
+def ticket_keyboard(
+    t: Translator, ticket_id: int, buttons: Iterable[str]
+) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    actions = []
+    for name in buttons:
+        if name == URGENCY_ROW:
+            builder.row(
+                *(
+                    InlineKeyboardButton(
+                        text=f"{_URGENCY_ICONS[u]} {t(f'urgency.{u.value}')}",
+                        callback_data=UrgencyCb(ticket_id=ticket_id, urgency=u).pack(),
+                    )
+                    for u in Urgency
+                )
+            )
+        else:
+            action = Action(name)
+            actions.append(
+                InlineKeyboardButton(
+                    text=t(f"button.{action.value}"),
+                    callback_data=TicketCb(action=action, ticket_id=ticket_id).pack(),
+                )
+            )
+    if actions:
+        builder.row(*actions)
+    markup = builder.as_markup()
+    return markup if markup.inline_keyboard else None
+
+
+def departments_keyboard(
+    t: Translator, departments: Sequence[Department], page: int, pages: int
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for department in departments:
+        builder.button(
+            text=department.name,
+            callback_data=DeptCb(action=DeptAction.PICK, value=department.id),
+        )
+    builder.adjust(2)
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                text=t("button.prev"),
+                callback_data=DeptCb(action=DeptAction.PAGE, value=page - 1).pack(),
+            )
+        )
+    if page < pages - 1:
+        nav.append(
+            InlineKeyboardButton(
+                text=t("button.next"),
+                callback_data=DeptCb(action=DeptAction.PAGE, value=page + 1).pack(),
+            )
+        )
+    if nav:
+        builder.row(*nav)
+    return builder.as_markup()
+
+
+def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("button.abort"), callback_data=FlowCb(action=FlowAction.ABORT))
+    return builder.as_markup()
+
+
+KNOWN_PREFIXES = frozenset(cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb))

@@ -1,0 +1,20 @@
+"""All tables; importing this package registers them on Base.metadata."""
+
+from bot.models.asset import Asset
+from bot.models.base import Base
+from bot.models.org import Department, Staff, Zone, staff_zones
+from bot.models.outbox import OutboxMessage, OutboxStatus
+from bot.models.ticket import Ticket, TicketEvent
+
+__all__ = [
+    "Asset",
+    "Base",
+    "Department",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Staff",
+    "Ticket",
+    "TicketEvent",
+    "Zone",
+    "staff_zones",
+]

@@ -1,0 +1,1 @@
+"""Turning notices into Telegram messages and getting them delivered."""

@@ -1,0 +1,42 @@
+"""Notice -> text and keyboard in the recipient's language."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.keyboards import ticket_keyboard
+from bot.services.notices import Notice
+
+
+@dataclass(frozen=True)
+class Rendered:
+    chat_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+def position_text(t: Translator, ahead: int | None) -> str:
+    if ahead is None:
+        return ""
+    return t("common.position_next") if ahead == 0 else t("common.position", ahead=ahead)
+
+
+def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
+    """Fill the derived placeholders every ticket message may use."""
+    return {
+        **params,
+        "engineer": params.get("engineer") or t("common.unassigned"),
+        "position": position_text(t, params.get("position")),
+        "priority_mark": t("common.priority_mark") if params.get("priority") else "",
+    }
+
+
+def render(notice: Notice) -> Rendered:
+    t = Translator(notice.recipient.language)
+    text = t(notice.key, **ticket_params(t, notice.params)).strip()
+    markup = None
+    if notice.ticket_id is not None:
+        markup = ticket_keyboard(t, notice.ticket_id, notice.buttons)
+    return Rendered(notice.recipient.telegram_id, text, markup)

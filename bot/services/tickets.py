@@ -1,0 +1,346 @@
+"""The ticket life cycle over the database: report, dispatch, act, auto-close, duty changes.
+
+Every move goes through the transition table in `bot.domain.ticket_flow`, is stamped and logged,
+and yields the notices that tell the people on the ticket what happened.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.clock import Clock
+from bot.dispatch.queues import pick_engineer, queue_position, waiting_pool
+from bot.domain.enums import OPEN_STATUSES, Role, TicketStatus, Urgency
+from bot.domain.ticket_flow import (
+    ENGINEER_BUTTONS,
+    REPORTER_BUTTONS,
+    Action,
+    Actor,
+    ConcurrentChange,
+    DomainError,
+    NotAllowed,
+    TicketNotFound,
+    may,
+    next_status,
+)
+from bot.models import Staff, Ticket, TicketEvent
+from bot.services.notices import URGENCY_ROW, Notice
+
+_STAMPS = {
+    TicketStatus.ASSIGNED: "assigned_at",
+    TicketStatus.ACCEPTED: "accepted_at",
+    TicketStatus.ON_SITE: "on_site_at",
+    TicketStatus.RESOLVED: "resolved_at",
+    TicketStatus.CLOSED: "closed_at",
+    TicketStatus.REOPENED: "reopened_at",
+    TicketStatus.CANCELLED: "cancelled_at",
+}
+
+_REPORTER_KEYS = {
+    Action.ACCEPT: "ticket.accepted",
+    Action.ARRIVE: "ticket.on_site",
+    Action.RESOLVE: "ticket.resolved",
+    Action.CONFIRM: "ticket.closed",
+    Action.CANCEL: "ticket.cancelled",
+}
+
+
+class NeedsDepartment(DomainError):
+    code = "needs_department"
+
+
+class TicketNotOpen(DomainError):
+    code = "ticket_not_open"
+
+
+class EmptyDescription(DomainError):
+    code = "empty_description"
+
+
+@dataclass
+class Outcome:
+    ticket: Ticket | None = None
+    notices: list[Notice] = field(default_factory=list)
+
+
+def actor_of(staff: Staff | None) -> Actor:
+    return Actor(None, None) if staff is None else Actor(staff.id, staff.role)
+
+
+def engineer_buttons(ticket: Ticket) -> tuple[str, ...]:
+    return tuple(a.value for a in ENGINEER_BUTTONS.get(ticket.status, ()))
+
+
+def reporter_buttons(ticket: Ticket) -> tuple[str, ...]:
+    return tuple(a.value for a in REPORTER_BUTTONS.get(ticket.status, ()))
+
+
+class TicketService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    # --- reads -------------------------------------------------------------------------
+
+    async def get(self, ticket_id: int) -> Ticket:
+        ticket = await self.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise TicketNotFound(ticket_id)
+        return ticket
+
+    async def open_tickets_of(self, reporter: Staff) -> list[tuple[Ticket, int | None]]:
+        tickets = (
+            await self.session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.reporter_id == reporter.id,
+                    Ticket.status.in_([*OPEN_STATUSES, TicketStatus.RESOLVED]),
+                )
+                .order_by(Ticket.id)
+            )
+        ).all()
+        return [(t, await queue_position(self.session, t)) for t in tickets]
+
+    # --- reporting and dispatch ----------------------------------------------------------
+
+    async def report(
+        self, reporter: Staff, description: str, urgency: Urgency = Urgency.NORMAL
+    ) -> Outcome:
+        text = description.strip()
+        if not text:
+            raise EmptyDescription()
+        if reporter.department is None:
+            raise NeedsDepartment()
+        now = self.clock.now()
+        ticket = Ticket(
+            reporter=reporter,
+            department=reporter.department,
+            description=text,
+            urgency=urgency,
+            status=TicketStatus.NEW,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(ticket)
+        await self.session.flush()
+        self._log(ticket, reporter, "report", None, TicketStatus.NEW, urgency=urgency.value)
+        outcome = Outcome(ticket)
+        await self._dispatch(ticket, outcome)
+        created = await self._reporter_notice(ticket, "ticket.created")
+        created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
+        outcome.notices.insert(0, created)
+        await self._flush(ticket)
+        return outcome
+
+    async def _dispatch(
+        self,
+        ticket: Ticket,
+        outcome: Outcome,
+        *,
+        prefer: Staff | None = None,
+        exclude: frozenset[int] = frozenset(),
+        key: str = "job.assigned",
+    ) -> Staff | None:
+        """Give the ticket to an engineer, or tell the supervisors nobody could take it."""
+        engineer = prefer if prefer is not None and prefer.on_duty else None
+        engineer = engineer or await pick_engineer(self.session, ticket, exclude)
+        if engineer is None:
+            outcome.notices.extend(
+                Notice(s, "alert.unassigned", self._params(ticket), ticket.id)
+                for s in await self._supervisors()
+            )
+            return None
+        action = Action.ASSIGN if ticket.status != TicketStatus.ASSIGNED else Action.TRANSFER
+        previous = ticket.assignee_id
+        self._move(ticket, action, None, to=engineer.id, previous=previous)
+        ticket.assignee = engineer
+        engineer.last_assigned_at = self.clock.now()
+        await self.session.flush()
+        outcome.notices.append(await self._engineer_notice(ticket, key))
+        return engineer
+
+    # --- actions on one ticket -----------------------------------------------------------
+
+    async def check(self, staff: Staff, ticket_id: int, action: Action) -> Ticket:
+        """The ticket, if `staff` may apply `action` to it now; else the reason as an error."""
+        ticket = await self.get(ticket_id)
+        actor = actor_of(staff)
+        if not may(actor, action, reporter_id=ticket.reporter_id, assignee_id=ticket.assignee_id):
+            raise NotAllowed(ticket.number, action=action.value)
+        next_status(ticket.number, action, ticket.status)
+        return ticket
+
+    async def act(
+        self, staff: Staff, ticket_id: int, action: Action, note: str | None = None
+    ) -> Outcome:
+        ticket = await self.check(staff, ticket_id, action)
+        previous_assignee = ticket.assignee
+        self._move(ticket, action, staff, note=note)
+        outcome = Outcome(ticket)
+        if action is Action.RESOLVE:
+            ticket.resolution = note
+        if action is Action.REOPEN:
+            await self._dispatch(ticket, outcome, prefer=previous_assignee, key="job.reopened")
+            outcome.notices.insert(0, await self._reporter_notice(ticket, "ticket.reopened"))
+        else:
+            outcome.notices.append(await self._reporter_notice(ticket, _REPORTER_KEYS[action]))
+        if action in {Action.CONFIRM, Action.CANCEL} and previous_assignee is not None:
+            key = "job.closed" if action is Action.CONFIRM else "job.cancelled"
+            outcome.notices.append(Notice(previous_assignee, key, self._params(ticket), ticket.id))
+        await self._flush(ticket)
+        return outcome
+
+    async def set_urgency(self, staff: Staff, ticket_id: int, urgency: Urgency) -> Outcome:
+        ticket = await self.get(ticket_id)
+        allowed = staff.role in {Role.SUPERVISOR, Role.ADMIN} or staff.id in {
+            ticket.reporter_id,
+            ticket.assignee_id,
+        }
+        if not allowed:
+            raise NotAllowed(ticket.number, action="urgency")
+        if ticket.status not in OPEN_STATUSES:
+            raise TicketNotOpen(ticket.number, status=ticket.status.value)
+        outcome = Outcome(ticket)
+        if ticket.urgency == urgency:
+            return outcome
+        self._log(
+            ticket,
+            staff,
+            "urgency",
+            ticket.status,
+            ticket.status,
+            old=ticket.urgency.value,
+            new=urgency.value,
+        )
+        ticket.urgency = urgency
+        ticket.updated_at = self.clock.now()
+        await self._flush(ticket)
+        outcome.notices.append(await self._reporter_notice(ticket, "ticket.urgency_changed"))
+        if ticket.assignee is not None:
+            outcome.notices.append(await self._engineer_notice(ticket, "job.urgency_changed"))
+        return outcome
+
+    # --- many tickets at once ------------------------------------------------------------
+
+    async def auto_close(self, after: timedelta) -> Outcome:
+        """Close tickets whose reporter neither confirmed nor reopened within `after`."""
+        cutoff = self.clock.now() - after
+        due = (
+            await self.session.scalars(
+                select(Ticket)
+                .where(Ticket.status == TicketStatus.RESOLVED, Ticket.resolved_at <= cutoff)
+                .order_by(Ticket.id)
+            )
+        ).all()
+        outcome = Outcome()
+        for ticket in due:
+            self._move(ticket, Action.AUTO_CLOSE, None)
+            outcome.notices.append(await self._reporter_notice(ticket, "ticket.auto_closed"))
+            await self._flush(ticket)
+        return outcome
+
+    async def set_duty(self, engineer: Staff, on_duty: bool) -> Outcome:
+        """Going on duty picks up waiting tickets; going off hands back jobs not yet accepted."""
+        if engineer.role is not Role.ENGINEER:
+            raise NotAllowed(action="duty")
+        engineer.on_duty = on_duty
+        outcome = Outcome()
+        if on_duty:
+            for ticket in await waiting_pool(self.session):
+                await self._dispatch(ticket, outcome)
+                outcome.notices.append(await self._reporter_notice(ticket, "ticket.assigned"))
+            return outcome
+        mine = (
+            await self.session.scalars(
+                select(Ticket)
+                .where(Ticket.assignee_id == engineer.id, Ticket.status == TicketStatus.ASSIGNED)
+                .order_by(Ticket.id)
+            )
+        ).all()
+        for ticket in mine:
+            if await self._dispatch(ticket, outcome, exclude=frozenset({engineer.id})):
+                outcome.notices.append(await self._reporter_notice(ticket, "ticket.transferred"))
+        return outcome
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _move(self, ticket: Ticket, action: Action, staff: Staff | None, **data: Any) -> None:
+        before = ticket.status
+        after = next_status(ticket.number, action, before)
+        now = self.clock.now()
+        ticket.status = after
+        ticket.updated_at = now
+        setattr(ticket, _STAMPS[after], now)
+        self._log(ticket, staff, action.value, before, after, **data)
+
+    def _log(
+        self,
+        ticket: Ticket,
+        staff: Staff | None,
+        action: str,
+        before: TicketStatus | None,
+        after: TicketStatus | None,
+        **data: Any,
+    ) -> None:
+        self.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=self.clock.now(),
+                actor_id=None if staff is None else staff.id,
+                action=action,
+                from_status=before,
+                to_status=after,
+                data={k: v for k, v in data.items() if v is not None},
+            )
+        )
+
+    async def _flush(self, ticket: Ticket) -> None:
+        try:
+            await self.session.flush()
+        except StaleDataError:
+            raise ConcurrentChange(ticket.number) from None
+
+    async def _supervisors(self) -> Sequence[Staff]:
+        return (
+            await self.session.scalars(select(Staff).where(Staff.role == Role.SUPERVISOR))
+        ).all()
+
+    def _params(self, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+        return {
+            "number": ticket.number,
+            "department": ticket.department.name,
+            "description": ticket.description,
+            "urgency": ticket.urgency,
+            "status": ticket.status,
+            "engineer": ticket.assignee.name if ticket.assignee else None,
+            "reporter": ticket.reporter.name,
+            "resolution": ticket.resolution,
+            "priority": ticket.department.priority,
+            **extra,
+        }
+
+    async def _reporter_notice(self, ticket: Ticket, key: str) -> Notice:
+        position = await queue_position(self.session, ticket)
+        return Notice(
+            ticket.reporter,
+            key,
+            self._params(ticket, position=position),
+            ticket.id,
+            reporter_buttons(ticket),
+        )
+
+    async def _engineer_notice(self, ticket: Ticket, key: str) -> Notice:
+        assert ticket.assignee is not None
+        position = await queue_position(self.session, ticket)
+        return Notice(
+            ticket.assignee,
+            key,
+            self._params(ticket, position=position),
+            ticket.id,
+            engineer_buttons(ticket),
+        )

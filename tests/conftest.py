@@ -1,0 +1,165 @@
+"""Shared fixtures: a migrated database per backend, a fake clock, a sample hospital.
+
+Every test that needs a database runs on SQLite, and again on PostgreSQL when
+TEST_DATABASE_URL names a server (a throwaway database is created there and dropped after).
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db import create_engine, create_sessionmaker
+from bot.migrate import upgrade
+from bot.models import Base
+from bot.services.importer import Importer, ImportKind
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+async def _create_pg_database(admin_url: str, name: str) -> None:
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_pg_database(admin_url: str, name: str) -> None:
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database migrated to head once per backend and test run."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "repairbot.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    admin_url = os.environ["TEST_DATABASE_URL"]
+    name = f"repairbot_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_create_pg_database(admin_url, name))
+    url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    upgrade(rendered)
+    yield rendered
+    asyncio.run(_drop_pg_database(admin_url, name))
+
+
+async def _wipe(engine: AsyncEngine) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty (but migrated) database."""
+    engine = create_engine(database_url)
+    await _wipe(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+DEPARTMENTS_CSV = """name,zone,priority
+응급실,A,1
+내과 병동,A,0
+외과 병동,B,0
+원무과,C,0
+중환자실,B,1
+"""
+
+# Engineers 9001 (zone A) and 9002 (zone B); supervisor 9100; one pre-registered nurse.
+STAFF_CSV = """telegram_id,name,role,department,zones,language
+9001,김엔지,engineer,,A,ko
+9002,Lee Eng,engineer,,B,en
+9100,박관리,supervisor,,,ko
+5001,최간호,reporter,내과 병동,,ko
+"""
+
+ASSETS_CSV = """code,type,model,department,location,purchased_on,status
+PC-0001,pc,Dell OptiPlex 7090,내과 병동,간호사실,2022-03-01,in_service
+PR-0001,printer,HP LaserJet M404,응급실,접수창구,2021-07-15,in_service
+"""
+
+
+async def seed_hospital(session: AsyncSession, clock: FakeClock) -> None:
+    importer = Importer(session, clock, "ko")
+    for kind, csv in (
+        (ImportKind.DEPARTMENTS, DEPARTMENTS_CSV),
+        (ImportKind.STAFF, STAFF_CSV),
+        (ImportKind.ASSETS, ASSETS_CSV),
+    ):
+        await importer.import_bytes(kind, csv.encode())
+    await session.commit()
+
+
+@pytest.fixture
+async def hospital(session: AsyncSession, clock: FakeClock) -> AsyncSession:
+    await seed_hospital(session, clock)
+    return session

@@ -1,0 +1,264 @@
+"""The ticket life cycle over a real database (SQLite, and PostgreSQL when configured)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dispatch.queues import engineer_queue, queue_position
+from bot.domain.enums import TicketStatus, Urgency
+from bot.domain.ticket_flow import Action, ConcurrentChange, IllegalTransition, NotAllowed
+from bot.models import Department, Staff, TicketEvent
+from bot.services.staff import register_reporter
+from bot.services.tickets import NeedsDepartment, TicketService
+from tests.conftest import FakeClock
+
+S = TicketStatus
+
+
+async def person(session: AsyncSession, telegram_id: int) -> Staff:
+    staff = await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
+    assert staff is not None
+    return staff
+
+
+async def nurse_in(session: AsyncSession, clock: FakeClock, telegram_id: int, dept: str) -> Staff:
+    staff = await register_reporter(session, clock, telegram_id, f"nurse {telegram_id}", "ko")
+    staff.department = await session.scalar(select(Department).where(Department.name == dept))
+    await session.flush()
+    return staff
+
+
+async def on_duty(service: TicketService, session: AsyncSession, *telegram_ids: int) -> None:
+    for telegram_id in telegram_ids:
+        await service.set_duty(await person(session, telegram_id), True)
+
+
+async def test_report_with_nobody_on_duty_waits_and_alerts_supervisors(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    nurse = await person(hospital, 5001)
+    outcome = await service.report(nurse, "  프린터가 안 돼요  ")
+    ticket = outcome.ticket
+    assert ticket is not None
+    assert (ticket.status, ticket.assignee_id, ticket.description) == (
+        S.NEW,
+        None,
+        "프린터가 안 돼요",
+    )
+    keys = [(n.recipient.telegram_id, n.key) for n in outcome.notices]
+    assert keys == [(5001, "ticket.created"), (9100, "alert.unassigned")]
+    assert outcome.notices[0].params["position"] == 0
+
+    picked = await service.set_duty(await person(hospital, 9002), True)
+    assert ticket.status is S.ASSIGNED
+    assert ticket.assignee.telegram_id == 9002, "the only engineer on duty takes it, zone or not"
+    assert {(n.recipient.telegram_id, n.key) for n in picked.notices} == {
+        (9002, "job.assigned"),
+        (5001, "ticket.assigned"),
+    }
+
+
+async def test_dispatch_prefers_the_zone_then_load(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001, 9002)
+    zone_a = await nurse_in(hospital, clock, 7001, "내과 병동")
+    zone_b = await nurse_in(hospital, clock, 7002, "외과 병동")
+    zone_c = await nurse_in(hospital, clock, 7003, "원무과")
+    first = (await service.report(zone_a, "PC 고장")).ticket
+    second = (await service.report(zone_b, "모니터 고장")).ticket
+    assert first.assignee.telegram_id == 9001
+    assert second.assignee.telegram_id == 9002
+    clock.advance(minutes=1)
+    await service.set_urgency(zone_a, first.id, Urgency.CRITICAL)
+    third = (await service.report(zone_c, "키오스크")).ticket
+    assert third.assignee.telegram_id == 9002, "zone C has nobody: least loaded anywhere"
+
+
+async def test_priority_department_jumps_the_queue(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    ward = await person(hospital, 5001)
+    er = await nurse_in(hospital, clock, 7010, "응급실")
+    early = (await service.report(ward, "첫 번째", Urgency.CRITICAL)).ticket
+    clock.advance(minutes=5)
+    later = (await service.report(ward, "두 번째")).ticket
+    clock.advance(minutes=5)
+    outcome = await service.report(er, "응급실 PC", Urgency.LOW)
+    urgent = outcome.ticket
+    assert outcome.notices[0].params["position"] == 0
+    queue = await engineer_queue(hospital, (await person(hospital, 9001)).id)
+    assert [t.id for t in queue] == [urgent.id, early.id, later.id]
+    assert await queue_position(hospital, later) == 2
+
+
+async def test_whole_life_is_stamped_and_logged(hospital: AsyncSession, clock: FakeClock) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    nurse = await person(hospital, 5001)
+    engineer = await person(hospital, 9001)
+    ticket = (await service.report(nurse, "PC가 켜지지 않음")).ticket
+    steps = [
+        (engineer, Action.ACCEPT, None, S.ACCEPTED, "ticket.accepted"),
+        (engineer, Action.ARRIVE, None, S.ON_SITE, "ticket.on_site"),
+        (engineer, Action.RESOLVE, "전원 케이블 교체", S.RESOLVED, "ticket.resolved"),
+        (nurse, Action.CONFIRM, None, S.CLOSED, "ticket.closed"),
+    ]
+    for actor, action, note, status, reporter_key in steps:
+        clock.advance(minutes=10)
+        outcome = await service.act(actor, ticket.id, action, note)
+        assert ticket.status is status
+        assert reporter_key in [n.key for n in outcome.notices if n.recipient.id == nurse.id]
+    assert ticket.resolution == "전원 케이블 교체"
+    stamps = [
+        ticket.created_at,
+        ticket.assigned_at,
+        ticket.accepted_at,
+        ticket.on_site_at,
+        ticket.resolved_at,
+        ticket.closed_at,
+    ]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 5  # created and assigned together
+    events = (
+        await hospital.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        )
+    ).all()
+    assert [(e.action, e.to_status) for e in events] == [
+        ("report", S.NEW),
+        ("assign", S.ASSIGNED),
+        ("accept", S.ACCEPTED),
+        ("arrive", S.ON_SITE),
+        ("resolve", S.RESOLVED),
+        ("confirm", S.CLOSED),
+    ]
+    assert events[2].actor_id == engineer.id and events[5].actor_id == nurse.id
+    assert events[1].actor_id is None  # dispatch is the system's doing
+
+
+async def test_refusals_change_nothing(hospital: AsyncSession, clock: FakeClock) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001, 9002)
+    nurse = await person(hospital, 5001)
+    other_nurse = await nurse_in(hospital, clock, 7020, "원무과")
+    engineer = await person(hospital, 9001)
+    ticket = (await service.report(nurse, "스캐너")).ticket
+    before = await hospital.scalar(select(func.count()).select_from(TicketEvent))
+    with pytest.raises(NotAllowed):
+        await service.act(
+            nurse, ticket.id, Action.ACCEPT
+        )  # ward user pressing an engineer's button
+    with pytest.raises(NotAllowed):
+        await service.act(await person(hospital, 9002), ticket.id, Action.ACCEPT)
+    with pytest.raises(NotAllowed):
+        await service.act(other_nurse, ticket.id, Action.CANCEL)
+    with pytest.raises(IllegalTransition) as info:
+        await service.act(engineer, ticket.id, Action.RESOLVE)
+    assert info.value.status is S.ASSIGNED
+    with pytest.raises(IllegalTransition):
+        await service.act(nurse, ticket.id, Action.CONFIRM)
+    assert ticket.status is S.ASSIGNED
+    assert await hospital.scalar(select(func.count()).select_from(TicketEvent)) == before
+
+
+async def test_reopen_goes_back_to_the_same_engineer(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001, 9002)
+    nurse = await person(hospital, 5001)
+    engineer = await person(hospital, 9001)
+    ticket = (await service.report(nurse, "프린터 용지 걸림")).ticket
+    await service.act(engineer, ticket.id, Action.ACCEPT)
+    await service.act(engineer, ticket.id, Action.RESOLVE, "용지 제거")
+    outcome = await service.act(nurse, ticket.id, Action.REOPEN)
+    assert (ticket.status, ticket.assignee_id) == (S.ASSIGNED, engineer.id)
+    assert [n.key for n in outcome.notices] == ["ticket.reopened", "job.reopened"]
+    assert outcome.notices[1].buttons == ("accept",)
+
+
+async def test_auto_close_only_after_the_grace_period(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    nurse = await person(hospital, 5001)
+    engineer = await person(hospital, 9001)
+    ticket = (await service.report(nurse, "마우스")).ticket
+    await service.act(engineer, ticket.id, Action.ACCEPT)
+    await service.act(engineer, ticket.id, Action.RESOLVE, "교체")
+    clock.advance(hours=71)
+    assert (await service.auto_close(timedelta(hours=72))).notices == []
+    clock.advance(hours=1)
+    outcome = await service.auto_close(timedelta(hours=72))
+    assert ticket.status is S.CLOSED
+    assert [n.key for n in outcome.notices] == ["ticket.auto_closed"]
+
+
+async def test_off_duty_hands_back_only_unaccepted_jobs(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    nurse = await person(hospital, 5001)
+    leaving = await person(hospital, 9001)
+    started = (await service.report(nurse, "하나")).ticket
+    waiting = (await service.report(nurse, "둘")).ticket
+    await service.act(leaving, started.id, Action.ACCEPT)
+    await on_duty(service, hospital, 9002)
+    outcome = await service.set_duty(leaving, False)
+    assert started.assignee_id == leaving.id
+    assert waiting.assignee.telegram_id == 9002
+    assert waiting.status is S.ASSIGNED
+    assert {n.key for n in outcome.notices} == {"job.assigned", "ticket.transferred"}
+    log = await hospital.scalar(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == waiting.id, TicketEvent.action == "transfer"
+        )
+    )
+    assert log is not None and log.data["previous"] == leaving.id
+
+
+async def test_reporter_without_department_is_asked_first(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    stranger = await register_reporter(hospital, clock, 7777, "new nurse", "ko")
+    with pytest.raises(NeedsDepartment):
+        await TicketService(hospital, clock).report(stranger, "고장")
+
+
+async def test_two_presses_at_once_act_once(
+    hospital: AsyncSession, clock: FakeClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    ticket = (await service.report(await person(hospital, 5001), "동시 누름")).ticket
+    await hospital.commit()
+    async with sessionmaker() as first, sessionmaker() as second:
+        a, b = TicketService(first, clock), TicketService(second, clock)
+        engineer_a, engineer_b = await person(first, 9001), await person(second, 9001)
+        await a.get(ticket.id)
+        await b.get(ticket.id)
+        await a.act(engineer_a, ticket.id, Action.ACCEPT)
+        await first.commit()
+        with pytest.raises((ConcurrentChange, IllegalTransition)):
+            await b.act(engineer_b, ticket.id, Action.ACCEPT)
+        await second.rollback()
+    accepts = await hospital.scalar(
+        select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "accept")
+    )
+    assert accepts == 1
+
+
+async def test_only_engineers_go_on_duty(hospital: AsyncSession, clock: FakeClock) -> None:
+    service = TicketService(hospital, clock)
+    for telegram_id in (5001, 9100):
+        with pytest.raises(NotAllowed):
+            await service.set_duty(await person(hospital, telegram_id), True)
+    assert not (await person(hospital, 9100)).on_duty
