@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.handlers import get_routers
 from bot.i18n import Translator
-from bot.middlewares import StaffMiddleware, UnitOfWorkMiddleware
+from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
 from bot.notify.outbox import Outbox, OutboxSender
 from bot.services.tickets import TicketService
 
@@ -38,6 +38,7 @@ def build_dispatcher(
     sender: OutboxSender,
 ) -> Dispatcher:
     dp = Dispatcher(settings=settings, clock=clock)
+    dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
     dp.include_routers(*get_routers())

@@ -1,6 +1,7 @@
 """Middlewares that each add one thing to the handler's data: the unit of work, the staff member
 and their translator."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.ticket_flow import ConcurrentChange
 from bot.i18n import Translator, pick_language
 from bot.notify.outbox import Outbox, OutboxSender
 from bot.services.staff import staff_by_telegram_id
@@ -17,9 +19,37 @@ from bot.services.tickets import TicketService
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class PerUserOrderMiddleware(BaseMiddleware):
+    """Updates of one user are handled one after another, in arrival order; different users
+    still run concurrently. Without this a text can overtake the /start that registers its
+    sender, or a double tap can race itself."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        lock = self._locks.setdefault(user.id, asyncio.Lock())
+        self._users[user.id] = self._users.get(user.id, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._users[user.id] -= 1
+            if not self._users[user.id]:
+                del self._users[user.id], self._locks[user.id]
+
+
 class UnitOfWorkMiddleware(BaseMiddleware):
     """One session, outbox and ticket service per update: committed when the handler succeeds,
-    else rolled back. The outbox sender is woken after the commit so replies go out at once."""
+    else rolled back. A handler that lost a race for a ticket (ConcurrentChange) is run again
+    on fresh data; handlers call their service before replying, so nothing was sent yet.
+    The outbox sender is woken after the commit so replies go out at once."""
+
+    ATTEMPTS = 3
 
     def __init__(
         self,
@@ -32,6 +62,16 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.sender = sender
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return await self._once(handler, event, data)
+            except ConcurrentChange:
+                if attempt >= self.ATTEMPTS:
+                    raise
+                attempt += 1
+
+    async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             outbox = Outbox(session, self.clock)
             data["session"] = session

@@ -5,6 +5,7 @@ TEST_DATABASE_URL names a server (a throwaway database is created there and drop
 """
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,10 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import App, running_app
+from bot.config import Settings, load_settings
 from bot.db import create_engine, create_sessionmaker
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.services.importer import Importer, ImportKind
+from tests.fake_telegram import FakeTelegram
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -163,3 +167,49 @@ async def seed_hospital(session: AsyncSession, clock: FakeClock) -> None:
 async def hospital(session: AsyncSession, clock: FakeClock) -> AsyncSession:
     await seed_hospital(session, clock)
     return session
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "_env_file": None,
+        "bot_token": "1000:TEST-token",  # aiogram derives bot.id from the token: match getMe
+        "database_url": database_url,
+        "telegram_api_url": tg.base_url,
+        "outbox_poll_every": timedelta(milliseconds=100),
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(settings: Settings, tg: FakeTelegram) -> AsyncIterator[App]:
+    """The real app, long polling the fake server, stopped cleanly afterwards."""
+    async with running_app(settings) as app:
+        calls_before = len(tg.calls_to("getUpdates"))
+        task = asyncio.create_task(app.run_polling(handle_signals=False))
+        await tg.wait_for_call("getUpdates", count=calls_before + 1)
+        try:
+            yield app
+        finally:
+            if not task.done():
+                await app.dispatcher.stop_polling()
+            await task
+            # start_polling does not wait for the handler tasks it spawned.
+            await asyncio.gather(*app.dispatcher._handle_update_tasks, return_exceptions=True)
+
+
+@pytest.fixture
+async def desk(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> AsyncIterator[App]:
+    """The bot serving the sample hospital over the fake Bot API."""
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    async with polling_bot(bot_settings(database_url, tg), tg) as app:
+        yield app

@@ -59,7 +59,7 @@ def test_bad_values_name_the_setting(
 
 
 def test_missing_token_is_named_when_needed() -> None:
-    with pytest.raises(ConfigError, match="^BOT_TOKEN is not set"):
+    with pytest.raises(ConfigError, match=r"^BOT_TOKEN is not set"):
         load_settings().token()
 
 

@@ -1,4 +1,8 @@
-"""Routers by role; the order matters: role routers first, the polite fallback last."""
+"""Routers by role; the order matters: role routers first, the polite fallback last.
+
+Routers are built fresh per dispatcher: an aiogram router attaches to one parent only, and
+tests (or replicas in one process) run several dispatchers.
+"""
 
 from aiogram import Router
 
@@ -6,4 +10,4 @@ from bot.handlers import common, engineer, fallback, reporter
 
 
 def get_routers() -> list[Router]:
-    return [common.router, reporter.router, engineer.router, fallback.router]
+    return [m.build_router() for m in (common, reporter, engineer, fallback)]

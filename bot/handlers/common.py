@@ -16,7 +16,6 @@ from bot.notify.outbox import Outbox
 from bot.services.staff import departments_page, register_reporter, set_department
 from bot.services.tickets import TicketService
 
-router = Router(name=__name__)
 PAGE_SIZE = 10
 DRAFT_KEY = "draft"
 
@@ -36,7 +35,6 @@ async def ask_department(
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     session: AsyncSession,
@@ -57,12 +55,10 @@ async def start(
         await message.answer(help_text(t, staff))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, staff: Staff | None, t: Translator) -> None:
     await message.answer(t("error.not_registered") if staff is None else help_text(t, staff))
 
 
-@router.message(Command("department"))
 async def change_department(
     message: Message, session: AsyncSession, staff: Staff | None, t: Translator
 ) -> None:
@@ -72,7 +68,6 @@ async def change_department(
     await ask_department(message, session, t)
 
 
-@router.callback_query(DeptCb.filter(F.action == DeptAction.PAGE))
 async def department_page(
     callback: CallbackQuery, callback_data: DeptCb, session: AsyncSession, t: Translator
 ) -> None:
@@ -81,7 +76,6 @@ async def department_page(
     await callback.answer()
 
 
-@router.callback_query(DeptCb.filter(F.action == DeptAction.PICK))
 async def department_picked(
     callback: CallbackQuery,
     callback_data: DeptCb,
@@ -107,3 +101,13 @@ async def department_picked(
     if draft and staff.role is Role.REPORTER:
         await state.update_data({DRAFT_KEY: None})
         outbox.add((await tickets.report(staff, draft)).notices)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    router.message.register(change_department, Command("department"))
+    router.callback_query.register(department_page, DeptCb.filter(F.action == DeptAction.PAGE))
+    router.callback_query.register(department_picked, DeptCb.filter(F.action == DeptAction.PICK))
+    return router

@@ -19,10 +19,6 @@ from bot.notify.outbox import Outbox
 from bot.notify.render import ticket_params
 from bot.services.tickets import TicketService, engineer_buttons
 
-router = Router(name=__name__)
-router.message.filter(RoleIs(Role.ENGINEER))
-router.callback_query.filter(RoleIs(Role.ENGINEER))
-
 MAX_REPORT = 2000
 
 
@@ -30,7 +26,6 @@ class ResolveReport(StatesGroup):
     waiting = State()
 
 
-@router.message(Command("queue"))
 async def show_queue(message: Message, session: AsyncSession, staff: Staff, t: Translator) -> None:
     queue = await engineer_queue(session, staff.id)
     if not queue:
@@ -51,7 +46,6 @@ async def show_queue(message: Message, session: AsyncSession, staff: Staff, t: T
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("duty"))
 async def toggle_duty(
     message: Message, staff: Staff, t: Translator, tickets: TicketService, outbox: Outbox
 ) -> None:
@@ -60,7 +54,6 @@ async def toggle_duty(
     await message.answer(t("duty.on" if staff.on_duty else "duty.off"))
 
 
-@router.callback_query(TicketCb.filter(F.action.in_({Action.ACCEPT, Action.ARRIVE})))
 async def job_step(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -78,7 +71,6 @@ async def job_step(
     )
 
 
-@router.callback_query(TicketCb.filter(F.action == Action.RESOLVE))
 async def ask_for_report(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -97,7 +89,6 @@ async def ask_for_report(
         )
 
 
-@router.message(ResolveReport.waiting, F.text, ~F.text.startswith("/"))
 async def resolve_with_report(
     message: Message,
     staff: Staff,
@@ -117,8 +108,24 @@ async def resolve_with_report(
     await message.answer(t("toast.resolve", number=ticket_id))
 
 
-@router.callback_query(FlowCb.filter(F.action == FlowAction.ABORT))
 async def abort_flow(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:
     await state.clear()
     await callback.answer(t("resolve.cancelled"))
     await set_buttons(callback, None)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(RoleIs(Role.ENGINEER))
+    router.callback_query.filter(RoleIs(Role.ENGINEER))
+    router.message.register(show_queue, Command("queue"))
+    router.message.register(toggle_duty, Command("duty"))
+    router.callback_query.register(
+        job_step, TicketCb.filter(F.action.in_({Action.ACCEPT, Action.ARRIVE}))
+    )
+    router.callback_query.register(ask_for_report, TicketCb.filter(F.action == Action.RESOLVE))
+    router.message.register(
+        resolve_with_report, ResolveReport.waiting, F.text, ~F.text.startswith("/")
+    )
+    router.callback_query.register(abort_flow, FlowCb.filter(F.action == FlowAction.ABORT))
+    return router

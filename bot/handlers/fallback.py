@@ -12,16 +12,13 @@ from bot.i18n import Translator
 from bot.keyboards import KNOWN_PREFIXES
 from bot.models import Staff
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, staff: Staff | None, t: Translator) -> None:
     await message.answer(t("error.not_registered" if staff is None else "error.unknown_command"))
 
 
-@router.message(F.text)
 async def text_from_wrong_role(message: Message, staff: Staff | None, t: Translator) -> None:
     if staff is None:
         key = "error.not_registered"
@@ -32,14 +29,12 @@ async def text_from_wrong_role(message: Message, staff: Staff | None, t: Transla
     await message.answer(t(key))
 
 
-@router.message()
 async def unsupported(message: Message, staff: Staff | None, t: Translator) -> None:
     await message.answer(
         t("error.not_registered" if staff is None else "error.unsupported_content")
     )
 
 
-@router.callback_query()
 async def stray_button(callback: CallbackQuery, staff: Staff | None, t: Translator) -> None:
     """Buttons meant for another role, forged data, or layouts from an older version."""
     if staff is None:
@@ -59,7 +54,6 @@ async def _reply(event: ErrorEvent, text: str) -> None:
         await update.message.answer(text)
 
 
-@router.error(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, t: Translator) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
@@ -69,7 +63,17 @@ async def domain_error(event: ErrorEvent, t: Translator) -> None:
     await _reply(event, t(f"error.{error.code}", **params))
 
 
-@router.error()
 async def unexpected_error(event: ErrorEvent, t: Translator | None = None) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     await _reply(event, (t or Translator("ko"))("error.internal"))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(text_from_wrong_role, F.text)
+    router.message.register(unsupported)
+    router.callback_query.register(stray_button)
+    router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(unexpected_error)
+    return router

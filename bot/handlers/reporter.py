@@ -18,15 +18,10 @@ from bot.notify.outbox import Outbox
 from bot.notify.render import ticket_params
 from bot.services.tickets import TicketService
 
-router = Router(name=__name__)
-router.message.filter(RoleIs(Role.REPORTER))
-router.callback_query.filter(RoleIs(Role.REPORTER))
-
 MAX_DESCRIPTION = 2000
 REPORTER_ACTIONS = {Action.CONFIRM, Action.REOPEN, Action.CANCEL}
 
 
-@router.message(Command("my"))
 async def my_tickets(message: Message, staff: Staff, t: Translator, tickets: TicketService) -> None:
     rows = await tickets.open_tickets_of(staff)
     if not rows:
@@ -46,7 +41,6 @@ async def my_tickets(message: Message, staff: Staff, t: Translator, tickets: Tic
     await message.answer("\n".join(lines))
 
 
-@router.message(F.text, ~F.text.startswith("/"))
 async def report_text(
     message: Message,
     session: AsyncSession,
@@ -68,7 +62,6 @@ async def report_text(
     outbox.add((await tickets.report(staff, text)).notices)
 
 
-@router.callback_query(TicketCb.filter(F.action.in_(REPORTER_ACTIONS)))
 async def ticket_action(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -83,7 +76,6 @@ async def ticket_action(
     await set_buttons(callback, None)
 
 
-@router.callback_query(UrgencyCb.filter())
 async def urgency_picked(
     callback: CallbackQuery,
     callback_data: UrgencyCb,
@@ -97,3 +89,14 @@ async def urgency_picked(
     await callback.answer(
         t("toast.urgency", number=callback_data.ticket_id, urgency=callback_data.urgency)
     )
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(RoleIs(Role.REPORTER))
+    router.callback_query.filter(RoleIs(Role.REPORTER))
+    router.message.register(my_tickets, Command("my"))
+    router.message.register(report_text, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(ticket_action, TicketCb.filter(F.action.in_(REPORTER_ACTIONS)))
+    router.callback_query.register(urgency_picked, UrgencyCb.filter())
+    return router

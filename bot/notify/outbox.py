@@ -95,7 +95,8 @@ class OutboxSender:
             if sent:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_every.total_seconds())
+                async with asyncio.timeout(self.poll_every.total_seconds()):
+                    await self._wake.wait()
 
     async def drain(self) -> int:
         """Send what is due now; returns how many rows were settled (sent or given up)."""

@@ -300,10 +300,11 @@ class TicketService:
         )
 
     async def _flush(self, ticket: Ticket) -> None:
+        number = ticket.number  # read now: after a failed flush the row cannot be loaded
         try:
             await self.session.flush()
         except StaleDataError:
-            raise ConcurrentChange(ticket.number) from None
+            raise ConcurrentChange(number) from None
 
     async def _supervisors(self) -> Sequence[Staff]:
         return (
