@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -23,6 +23,7 @@ from bot.notify.outbox import Outbox, OutboxSender
 from bot.services.tickets import TicketService
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE = 10.0
 COMMANDS = ("start", "my", "queue", "duty", "department", "help")
 
 
@@ -57,10 +58,11 @@ class App:
     dispatcher: Dispatcher
     sender: OutboxSender
     scheduler: AsyncIOScheduler
+    jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def auto_close(self) -> None:
         """Close resolved tickets the reporter left unconfirmed; one transaction per run."""
-        async with self.sessionmaker() as session:
+        async with self.jobs_running, self.sessionmaker() as session:
             outcome = await TicketService(session, self.clock).auto_close(
                 self.settings.auto_close_after
             )
@@ -105,9 +107,17 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     try:
         yield app
     finally:
-        scheduler.shutdown(wait=False)
-        sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender_task
+        # No new work, then let work in hand finish: APScheduler would cancel a running job.
+        scheduler.pause()
+        async with app.jobs_running:
+            scheduler.shutdown(wait=False)
+        sender.stop()
+        try:
+            async with asyncio.timeout(SHUTDOWN_GRACE):
+                await sender_task
+        except TimeoutError:
+            sender_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender_task
         await bot.session.close()
         await engine.dispose()

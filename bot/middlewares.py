@@ -8,6 +8,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.domain.ticket_flow import ConcurrentChange
@@ -45,9 +46,9 @@ class PerUserOrderMiddleware(BaseMiddleware):
 
 class UnitOfWorkMiddleware(BaseMiddleware):
     """One session, outbox and ticket service per update: committed when the handler succeeds,
-    else rolled back. A handler that lost a race for a ticket (ConcurrentChange) is run again
-    on fresh data; handlers call their service before replying, so nothing was sent yet.
-    The outbox sender is woken after the commit so replies go out at once."""
+    else rolled back. A handler that lost a race for a ticket is run again on fresh data:
+    handlers change data and commit before they reply, so the user was told nothing yet.
+    The outbox sender is woken after the commit so notices go out at once."""
 
     ATTEMPTS = 3
 
@@ -66,9 +67,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         while True:
             try:
                 return await self._once(handler, event, data)
-            except ConcurrentChange:
+            except (ConcurrentChange, StaleDataError) as exc:
                 if attempt >= self.ATTEMPTS:
-                    raise
+                    raise ConcurrentChange() from exc
                 attempt += 1
 
     async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:

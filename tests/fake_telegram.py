@@ -337,6 +337,10 @@ class FakeTelegram:
             _Fault(error_code, description, retry_after, times, chat_id)
         )
 
+    def clear_faults(self) -> None:
+        """Telegram is healthy again: drop every pending injected failure."""
+        self._faults.clear()
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]
 

@@ -47,6 +47,7 @@ async def start(
         staff = await register_reporter(
             session, clock, message.from_user.id, message.from_user.full_name, t.language
         )
+        await session.commit()
         await message.answer(t("start.welcome_new", name=staff.name))
         await ask_department(message, session, t)
     elif staff.role is Role.REPORTER and staff.department is None:
@@ -94,13 +95,14 @@ async def department_picked(
     except LookupError:
         await callback.answer(t("error.stale_button"), show_alert=True)
         return
+    draft = (await state.get_data()).get(DRAFT_KEY)
+    if draft and staff.role is Role.REPORTER:
+        outbox.add((await tickets.report(staff, draft)).notices)
+    await session.commit()
+    await state.update_data({DRAFT_KEY: None})
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(t("start.department_set", department=department.name))
-    draft = (await state.get_data()).get(DRAFT_KEY)
-    if draft and staff.role is Role.REPORTER:
-        await state.update_data({DRAFT_KEY: None})
-        outbox.add((await tickets.report(staff, draft)).notices)
 
 
 def build_router() -> Router:

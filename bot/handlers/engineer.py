@@ -47,16 +47,23 @@ async def show_queue(message: Message, session: AsyncSession, staff: Staff, t: T
 
 
 async def toggle_duty(
-    message: Message, staff: Staff, t: Translator, tickets: TicketService, outbox: Outbox
+    message: Message,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+    outbox: Outbox,
 ) -> None:
     outcome = await tickets.set_duty(staff, not staff.on_duty)
     outbox.add(outcome.notices)
+    await session.commit()
     await message.answer(t("duty.on" if staff.on_duty else "duty.off"))
 
 
 async def job_step(
     callback: CallbackQuery,
     callback_data: TicketCb,
+    session: AsyncSession,
     staff: Staff,
     t: Translator,
     tickets: TicketService,
@@ -64,6 +71,7 @@ async def job_step(
 ) -> None:
     outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
     outbox.add(outcome.notices)
+    await session.commit()
     await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
     assert outcome.ticket is not None
     await set_buttons(
@@ -91,6 +99,7 @@ async def ask_for_report(
 
 async def resolve_with_report(
     message: Message,
+    session: AsyncSession,
     staff: Staff,
     t: Translator,
     state: FSMContext,
@@ -102,9 +111,10 @@ async def resolve_with_report(
         await message.answer(t("error.too_long", limit=MAX_REPORT))
         return
     ticket_id = (await state.get_data())["ticket_id"]
-    await state.clear()
     outcome = await tickets.act(staff, ticket_id, Action.RESOLVE, note=report)
     outbox.add(outcome.notices)
+    await session.commit()
+    await state.clear()
     await message.answer(t("toast.resolve", number=ticket_id))
 
 

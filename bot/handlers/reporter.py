@@ -65,6 +65,7 @@ async def report_text(
 async def ticket_action(
     callback: CallbackQuery,
     callback_data: TicketCb,
+    session: AsyncSession,
     staff: Staff,
     t: Translator,
     tickets: TicketService,
@@ -72,6 +73,7 @@ async def ticket_action(
 ) -> None:
     outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
     outbox.add(outcome.notices)
+    await session.commit()
     await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
     await set_buttons(callback, None)
 
@@ -79,6 +81,7 @@ async def ticket_action(
 async def urgency_picked(
     callback: CallbackQuery,
     callback_data: UrgencyCb,
+    session: AsyncSession,
     staff: Staff,
     t: Translator,
     tickets: TicketService,
@@ -86,6 +89,7 @@ async def urgency_picked(
 ) -> None:
     outcome = await tickets.set_urgency(staff, callback_data.ticket_id, callback_data.urgency)
     outbox.add(outcome.notices)
+    await session.commit()
     await callback.answer(
         t("toast.urgency", number=callback_data.ticket_id, urgency=callback_data.urgency)
     )

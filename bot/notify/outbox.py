@@ -80,23 +80,30 @@ class OutboxSender:
         self.clock = clock
         self.poll_every = poll_every
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
+        """Deliver until stop(); a stop lets the batch in hand finish rather than cutting a send
+        (or its database write) in half."""
+        while not self._stopping:
             self._wake.clear()
             try:
                 sent = await self.drain()
             except Exception:
                 log.exception("outbox drain failed; retrying")
                 sent = 0
-            if sent:
+            if sent or self._stopping:
                 continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_every.total_seconds()):
                     await self._wake.wait()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()
 
     async def drain(self) -> int:
         """Send what is due now; returns how many rows were settled (sent or given up)."""
