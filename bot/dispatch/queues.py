@@ -27,7 +27,7 @@ async def engineer_snapshots(session: AsyncSession) -> list[EngineerSnapshot]:
     )
     load: dict[int, float] = {}
     count: dict[int, int] = {}
-    for assignee_id, urgency, n in rows.tuples():
+    for assignee_id, urgency, n in rows:
         assert assignee_id is not None
         load[assignee_id] = load.get(assignee_id, 0.0) + urgency.weight * n
         count[assignee_id] = count.get(assignee_id, 0) + n
