@@ -1,12 +1,15 @@
 """The `repairbot` command as an operator runs it: exit codes and one-line errors."""
 
+import asyncio
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import DEPARTMENTS_CSV
+from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +80,37 @@ def test_bad_import_aborts_with_line_number(tmp_path: Path) -> None:
     missing = repairbot(tmp_path, "import", "assets", str(tmp_path / "nope.csv"))
     assert missing.returncode == 1
     assert "no such file" in missing.stderr
+
+
+async def test_run_serves_telegram_until_sigterm(tmp_path: Path, tg: FakeTelegram) -> None:
+    """`repairbot run` as an operator starts it: migrates, polls, answers, stops cleanly."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "1000:TEST-token",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "TELEGRAM_API_URL": tg.base_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await tg.wait_for_call("getUpdates", timeout=60)
+        commands = tg.calls_to("setMyCommands")[0].params["commands"]
+        assert {c["command"] for c in commands} >= {"start", "my", "queue", "duty"}
+        nurse = tg.user(31337, "새간호사")
+        await nurse.send_command("start")
+        await nurse.expect("새간호사님, 병원 IT 수리 접수 봇입니다", timeout=10)
+        await nurse.expect("아직 등록된 부서가 없습니다")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
