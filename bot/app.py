@@ -19,8 +19,9 @@ from bot.db import create_engine, create_sessionmaker
 from bot.handlers import get_routers
 from bot.i18n import Translator
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
-from bot.notify.outbox import Outbox, OutboxSender
+from bot.notify.outbox import OutboxSender
 from bot.services.tickets import TicketService
+from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
@@ -66,8 +67,7 @@ class App:
             outcome = await TicketService(session, self.clock).auto_close(
                 self.settings.auto_close_after
             )
-            Outbox(session, self.clock).add(outcome.notices)
-            await session.commit()
+            await UnitOfWork(session, self.clock).commit(outcome.notices)
         if outcome.notices:
             self.sender.wake()
 

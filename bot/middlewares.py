@@ -13,9 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.clock import Clock
 from bot.domain.ticket_flow import ConcurrentChange
 from bot.i18n import Translator, pick_language
-from bot.notify.outbox import Outbox, OutboxSender
+from bot.notify.outbox import OutboxSender
 from bot.services.staff import staff_by_telegram_id
 from bot.services.tickets import TicketService
+from bot.unit_of_work import UnitOfWork
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -45,7 +46,7 @@ class PerUserOrderMiddleware(BaseMiddleware):
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """One session, outbox and ticket service per update: committed when the handler succeeds,
+    """One session, unit of work and ticket service per update: committed when the handler succeeds,
     else rolled back. A handler that lost a race for a ticket is run again on fresh data:
     handlers change data and commit before they reply, so the user was told nothing yet.
     The outbox sender is woken after the commit so notices go out at once."""
@@ -74,17 +75,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
     async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
-            outbox = Outbox(session, self.clock)
+            uow = UnitOfWork(session, self.clock)
             data["session"] = session
-            data["outbox"] = outbox
+            data["uow"] = uow
             data["tickets"] = TicketService(session, self.clock)
             try:
                 result = await handler(event, data)
-                await session.commit()
+                await uow.commit()
             except BaseException:
                 await session.rollback()
                 raise
-        if outbox.added:
+        if uow.has_news:
             self.sender.wake()
         return result
 

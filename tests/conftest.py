@@ -42,7 +42,8 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
-async def _create_pg_database(admin_url: str, name: str) -> None:
+async def _admin(admin_url: str, *statements: str) -> None:
+    """Run statements outside a transaction on the server TEST_DATABASE_URL names."""
     url = make_url(admin_url)
     conn = await asyncpg.connect(
         host=url.host,
@@ -52,23 +53,8 @@ async def _create_pg_database(admin_url: str, name: str) -> None:
         database=url.database or "postgres",
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_pg_database(admin_url: str, name: str) -> None:
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -86,12 +72,12 @@ def database_url(
         return
     admin_url = os.environ["TEST_DATABASE_URL"]
     name = f"repairbot_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_create_pg_database(admin_url, name))
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name)
     rendered = url.render_as_string(hide_password=False)
     upgrade(rendered)
     yield rendered
-    asyncio.run(_drop_pg_database(admin_url, name))
+    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _wipe(engine: AsyncEngine) -> None:

@@ -12,9 +12,9 @@ from bot.handlers.replies import help_text
 from bot.i18n import Translator
 from bot.keyboards import DeptAction, DeptCb, departments_keyboard
 from bot.models import Staff
-from bot.notify.outbox import Outbox
 from bot.services.staff import departments_page, register_reporter, set_department
 from bot.services.tickets import TicketService
+from bot.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 10
 DRAFT_KEY = "draft"
@@ -38,6 +38,7 @@ async def ask_department(
 async def start(
     message: Message,
     session: AsyncSession,
+    uow: UnitOfWork,
     clock: Clock,
     staff: Staff | None,
     t: Translator,
@@ -47,7 +48,7 @@ async def start(
         staff = await register_reporter(
             session, clock, message.from_user.id, message.from_user.full_name, t.language
         )
-        await session.commit()
+        await uow.commit()
         await message.answer(t("start.welcome_new", name=staff.name))
         await ask_department(message, session, t)
     elif staff.role is Role.REPORTER and staff.department is None:
@@ -85,7 +86,7 @@ async def department_picked(
     t: Translator,
     state: FSMContext,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     if staff is None:
         await callback.answer(t("error.not_registered"), show_alert=True)
@@ -97,8 +98,9 @@ async def department_picked(
         return
     draft = (await state.get_data()).get(DRAFT_KEY)
     if draft and staff.role is Role.REPORTER:
-        outbox.add((await tickets.report(staff, draft)).notices)
-    await session.commit()
+        await uow.commit((await tickets.report(staff, draft)).notices)
+    else:
+        await uow.commit()
     await state.update_data({DRAFT_KEY: None})
     await callback.answer()
     if isinstance(callback.message, Message):

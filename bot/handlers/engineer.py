@@ -15,9 +15,9 @@ from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
 from bot.keyboards import FlowAction, FlowCb, TicketCb, abort_keyboard, ticket_keyboard
 from bot.models import Staff
-from bot.notify.outbox import Outbox
 from bot.notify.render import ticket_params
 from bot.services.tickets import TicketService, engineer_buttons
+from bot.unit_of_work import UnitOfWork
 
 MAX_REPORT = 2000
 
@@ -52,11 +52,10 @@ async def toggle_duty(
     staff: Staff,
     t: Translator,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     outcome = await tickets.set_duty(staff, not staff.on_duty)
-    outbox.add(outcome.notices)
-    await session.commit()
+    await uow.commit(outcome.notices)
     await message.answer(t("duty.on" if staff.on_duty else "duty.off"))
 
 
@@ -67,11 +66,10 @@ async def job_step(
     staff: Staff,
     t: Translator,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
-    outbox.add(outcome.notices)
-    await session.commit()
+    await uow.commit(outcome.notices)
     await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
     assert outcome.ticket is not None
     await set_buttons(
@@ -104,7 +102,7 @@ async def resolve_with_report(
     t: Translator,
     state: FSMContext,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     report = (message.text or "").strip()
     if len(report) > MAX_REPORT:
@@ -112,8 +110,7 @@ async def resolve_with_report(
         return
     ticket_id = (await state.get_data())["ticket_id"]
     outcome = await tickets.act(staff, ticket_id, Action.RESOLVE, note=report)
-    outbox.add(outcome.notices)
-    await session.commit()
+    await uow.commit(outcome.notices)
     await state.clear()
     await message.answer(t("toast.resolve", number=ticket_id))
 

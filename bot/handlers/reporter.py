@@ -14,9 +14,9 @@ from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
 from bot.keyboards import TicketCb, UrgencyCb
 from bot.models import Staff
-from bot.notify.outbox import Outbox
 from bot.notify.render import ticket_params
 from bot.services.tickets import TicketService
+from bot.unit_of_work import UnitOfWork
 
 MAX_DESCRIPTION = 2000
 REPORTER_ACTIONS = {Action.CONFIRM, Action.REOPEN, Action.CANCEL}
@@ -48,7 +48,7 @@ async def report_text(
     t: Translator,
     state: FSMContext,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     text = (message.text or "").strip()
     if len(text) > MAX_DESCRIPTION:
@@ -59,7 +59,7 @@ async def report_text(
         await message.answer(t("start.draft_kept"))
         await ask_department(message, session, t)
         return
-    outbox.add((await tickets.report(staff, text)).notices)
+    await uow.commit((await tickets.report(staff, text)).notices)
 
 
 async def ticket_action(
@@ -69,11 +69,10 @@ async def ticket_action(
     staff: Staff,
     t: Translator,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
-    outbox.add(outcome.notices)
-    await session.commit()
+    await uow.commit(outcome.notices)
     await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
     await set_buttons(callback, None)
 
@@ -85,11 +84,10 @@ async def urgency_picked(
     staff: Staff,
     t: Translator,
     tickets: TicketService,
-    outbox: Outbox,
+    uow: UnitOfWork,
 ) -> None:
     outcome = await tickets.set_urgency(staff, callback_data.ticket_id, callback_data.urgency)
-    outbox.add(outcome.notices)
-    await session.commit()
+    await uow.commit(outcome.notices)
     await callback.answer(
         t("toast.urgency", number=callback_data.ticket_id, urgency=callback_data.urgency)
     )

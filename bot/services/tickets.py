@@ -325,23 +325,15 @@ class TicketService:
             **extra,
         }
 
-    async def _reporter_notice(self, ticket: Ticket, key: str) -> Notice:
+    async def _notice(
+        self, ticket: Ticket, recipient: Staff, key: str, buttons: tuple[str, ...]
+    ) -> Notice:
         position = await queue_position(self.session, ticket)
-        return Notice(
-            ticket.reporter,
-            key,
-            self._params(ticket, position=position),
-            ticket.id,
-            reporter_buttons(ticket),
-        )
+        return Notice(recipient, key, self._params(ticket, position=position), ticket.id, buttons)
+
+    async def _reporter_notice(self, ticket: Ticket, key: str) -> Notice:
+        return await self._notice(ticket, ticket.reporter, key, reporter_buttons(ticket))
 
     async def _engineer_notice(self, ticket: Ticket, key: str) -> Notice:
         assert ticket.assignee is not None
-        position = await queue_position(self.session, ticket)
-        return Notice(
-            ticket.assignee,
-            key,
-            self._params(ticket, position=position),
-            ticket.id,
-            engineer_buttons(ticket),
-        )
+        return await self._notice(ticket, ticket.assignee, key, engineer_buttons(ticket))
