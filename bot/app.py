@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
@@ -25,6 +26,8 @@ from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
+CPU_WORKERS = 2
+"""Threads for image decoding (and speech): the machine's cores, so the event loop stays free."""
 COMMANDS = ("start", "my", "queue", "duty", "department", "help")
 
 
@@ -38,8 +41,9 @@ def build_dispatcher(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     sender: OutboxSender,
+    cpu: Executor,
 ) -> Dispatcher:
-    dp = Dispatcher(settings=settings, clock=clock)
+    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
@@ -91,7 +95,8 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     sessionmaker = create_sessionmaker(engine)
     bot = build_bot(settings)
     sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
-    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender)
+    cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
+    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler)
     scheduler.add_job(
@@ -119,5 +124,6 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
             sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender_task
+        cpu.shutdown(wait=True, cancel_futures=True)
         await bot.session.close()
         await engine.dispose()

@@ -1,4 +1,4 @@
-"""`repairbot` command line: run the bot, migrate the database, import CSV rosters."""
+"""`repairbot` command line: run the bot, migrate, import CSV rosters, print device labels."""
 
 import argparse
 import asyncio
@@ -10,11 +10,14 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import create_engine, create_sessionmaker
+from bot.labels import COLUMNS, ROWS, LabelData, write_labels
 from bot.migrate import upgrade
+from bot.services.assets import assets_to_label
 from bot.services.importer import Importer, ImportFailed, ImportKind, ImportReport
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
+LABELS_PER_PAGE = COLUMNS * ROWS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="upsert departments, staff or assets from CSV")
     importer.add_argument("kind", choices=[k.value for k in ImportKind])
     importer.add_argument("file", type=Path)
+    labels = commands.add_parser("labels", help="print QR labels (PDF sheets, or PNG for one)")
+    labels.add_argument("--out", type=Path, required=True, help="FILE.pdf, or FILE.png for one")
+    labels.add_argument("--department", help="only this department's devices")
+    labels.add_argument("--asset", nargs="+", default=[], metavar="CODE", help="only these")
     return parser
 
 
@@ -43,6 +50,46 @@ async def _import(settings: Settings, kind: ImportKind, path: Path) -> ImportRep
             return await importer.import_file(kind, path)
     finally:
         await engine.dispose()
+
+
+def _progress_bar(done: int, total: int) -> None:
+    """A bar on stderr for sheets longer than a page; small jobs stay quiet."""
+    if total <= LABELS_PER_PAGE:
+        return
+    filled = done * 30 // total
+    end = "\n" if done == total else ""
+    print(
+        f"\rlabels [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end, file=sys.stderr
+    )
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username
+    from bot.app import build_bot
+
+    bot = build_bot(settings)
+    try:
+        me = await bot.me()
+    finally:
+        await bot.session.close()
+    if not me.username:
+        raise ConfigError("BOT_USERNAME is not set and the bot has no username")
+    return me.username
+
+
+async def _labels(settings: Settings, out: Path, department: str | None, codes: list[str]) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            assets = await assets_to_label(session, department, codes)
+            items = [LabelData(a.code, a.model, a.location, a.department.name) for a in assets]
+    finally:
+        await engine.dispose()
+    if not items:
+        raise LookupError("no devices match")
+    username = await _bot_username(settings)
+    return write_labels(items, username, out, _progress_bar)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,11 +111,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"imported {report.kind.value}: {report.rows} rows "
                 f"({report.created} new, {report.updated} updated)"
             )
+        elif args.command == "labels":
+            pages = asyncio.run(_labels(settings, args.out, args.department, args.asset))
+            print(f"wrote {args.out} ({pages} page{'s' if pages > 1 else ''})")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ImportFailed as exc:
         print(f"error: {args.file}: {exc} (nothing was imported)", file=sys.stderr)
+        return EXIT_FAILED
+    except (LookupError, ValueError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         pass

@@ -1,5 +1,6 @@
 """One Settings object, read from the environment and `.env`."""
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///repairbot.db"
     telegram_api_url: str = "https://api.telegram.org"
+    bot_username: str | None = None
     default_language: str = "ko"
     timezone: str = "Asia/Seoul"
     auto_close_after: timedelta = timedelta(hours=72)
@@ -67,6 +69,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("must be the bot's @username, e.g. hospital_it_bot")
+        return name
 
     @field_validator("default_language")
     @classmethod

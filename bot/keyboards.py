@@ -41,6 +41,19 @@ class DeptCb(CallbackData, prefix="d1"):
     value: int
 
 
+class AssetCb(CallbackData, prefix="a1"):
+    """Report a new fault on a device that already has an open ticket."""
+
+    asset_id: int
+
+
+class BindCb(CallbackData, prefix="k1"):
+    """An engineer binds a scanned device to one of their jobs."""
+
+    ticket_id: int
+    asset_id: int
+
+
 class FlowAction(StrEnum):
     ABORT = "abort"
 
@@ -115,4 +128,24 @@ def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-KNOWN_PREFIXES = frozenset(cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb))
+KNOWN_PREFIXES = frozenset(
+    cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb)
+)
+
+
+def new_report_keyboard(t: Translator, asset_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("button.new_report"), callback_data=AssetCb(asset_id=asset_id))
+    return builder.as_markup()
+
+
+def bind_keyboard(tickets: Sequence[tuple[int, str]], asset_id: int) -> InlineKeyboardMarkup:
+    """One button per job in hand: `#n description`."""
+    builder = InlineKeyboardBuilder()
+    for ticket_id, label in tickets:
+        builder.button(
+            text=f"#{ticket_id} {label}"[:60],
+            callback_data=BindCb(ticket_id=ticket_id, asset_id=asset_id),
+        )
+    builder.adjust(1)
+    return builder.as_markup()

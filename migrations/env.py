@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
 from bot.models import Base
+from bot.models.base import UTCDateTime
 
 target_metadata = Base.metadata
 
@@ -20,12 +21,20 @@ def _url() -> str:
     return load_settings().database_url
 
 
+def _render_item(kind: str, obj: object, autogen_context: object) -> str | bool:
+    """Write our time-zone-aware column type as plain SQLAlchemy in new revisions."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None = None, **kwargs: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
         **kwargs,
     )
 

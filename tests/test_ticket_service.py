@@ -1,5 +1,6 @@
 """The ticket life cycle over a real database (SQLite, and PostgreSQL when configured)."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -262,3 +263,22 @@ async def test_only_engineers_go_on_duty(hospital: AsyncSession, clock: FakeCloc
         with pytest.raises(NotAllowed):
             await service.set_duty(await person(hospital, telegram_id), True)
     assert not (await person(hospital, 9100)).on_duty
+
+
+async def test_engineer_arriving_while_a_report_is_filed_still_gets_it(
+    hospital: AsyncSession, clock: FakeClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Regression: the report and the duty change each missed the other's uncommitted row."""
+    async with sessionmaker() as reporting, sessionmaker() as arriving:
+        filed = await TicketService(reporting, clock).report(await person(reporting, 5001), "경합")
+        assert filed.ticket is not None and filed.ticket.assignee_id is None
+        engineer = await person(arriving, 9001)
+        duty = asyncio.create_task(TicketService(arriving, clock).set_duty(engineer, True))
+        await asyncio.sleep(0.3)  # the duty change now waits for the report's transaction
+        await reporting.commit()
+        outcome = await duty
+        await arriving.commit()
+    assert [n.key for n in outcome.notices] == ["job.assigned", "ticket.assigned"]
+    ticket = await TicketService(hospital, clock).get(filed.ticket.id)
+    await hospital.refresh(ticket)
+    assert ticket.assignee_id == engineer.id

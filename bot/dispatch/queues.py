@@ -16,6 +16,18 @@ from bot.domain.enums import QUEUED_STATUSES, Role, TicketStatus
 from bot.models import Staff, Ticket
 
 WAITING_STATUSES = (TicketStatus.NEW, TicketStatus.REOPENED)
+DISPATCH_LOCK = 0x7265_7061_6972  # "repair": one advisory lock key for every dispatch decision
+
+
+async def serialize_dispatch(session: AsyncSession) -> None:
+    """Hold the dispatch lock until this transaction ends.
+
+    Without it, an engineer going on duty and a report arriving at the same moment each miss
+    the other's uncommitted row, and the ticket waits for nobody. SQLite needs no lock: its
+    writers are serialised and each of these transactions writes before it reads.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(DISPATCH_LOCK)))
 
 
 async def engineer_snapshots(session: AsyncSession) -> list[EngineerSnapshot]:

@@ -1,17 +1,20 @@
 """Commands for everyone: /start, /help, choosing a department."""
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain.deeplinks import asset_code_from_payload
 from bot.domain.enums import Role
 from bot.handlers.replies import help_text
+from bot.handlers.scanning import PHOTO_KEY, offer_binding, offer_report, photo_attachments
 from bot.i18n import Translator
 from bot.keyboards import DeptAction, DeptCb, departments_keyboard
 from bot.models import Staff
+from bot.services.assets import asset_by_code
 from bot.services.staff import departments_page, register_reporter, set_department
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
@@ -33,6 +36,52 @@ async def ask_department(
         await message.edit_text(text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
+
+
+async def keep_draft(
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    t: Translator,
+    description: str,
+    photo_file_id: str | None = None,
+) -> None:
+    """A report from someone with no department yet waits until they pick one."""
+    await state.update_data({DRAFT_KEY: description, PHOTO_KEY: photo_file_id})
+    await message.answer(t("start.draft_kept"))
+    await ask_department(message, session, t)
+
+
+async def start_from_label(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    uow: UnitOfWork,
+    clock: Clock,
+    staff: Staff | None,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+) -> None:
+    """A phone camera opened a label's deep link: straight to that device's report."""
+    assert message.from_user is not None
+    code = asset_code_from_payload(command.args or "")
+    asset = await asset_by_code(session, code) if code else None
+    if staff is None:
+        staff = await register_reporter(
+            session, clock, message.from_user.id, message.from_user.full_name, t.language
+        )
+        staff.department = asset.department if asset else None
+        await uow.commit()
+        await message.answer(t("start.welcome_new", name=staff.name))
+    if asset is None:
+        await message.answer(t("scan.bad_link") if code is None else t("scan.unknown", code=code))
+        if staff.department is None:
+            await ask_department(message, session, t)
+    elif staff.role is Role.ENGINEER:
+        await offer_binding(message, staff, t, tickets, uow, asset)
+    else:
+        await offer_report(message, state, t, tickets, asset)
 
 
 async def start(
@@ -96,12 +145,14 @@ async def department_picked(
     except LookupError:
         await callback.answer(t("error.stale_button"), show_alert=True)
         return
-    draft = (await state.get_data()).get(DRAFT_KEY)
+    data = await state.get_data()
+    draft, photo = data.get(DRAFT_KEY), data.get(PHOTO_KEY)
     if draft and staff.role is Role.REPORTER:
-        await uow.commit((await tickets.report(staff, draft)).notices)
+        outcome = await tickets.report(staff, draft, attachments=photo_attachments(photo))
+        await uow.commit(outcome.notices)
     else:
         await uow.commit()
-    await state.update_data({DRAFT_KEY: None})
+    await state.update_data({DRAFT_KEY: None, PHOTO_KEY: None})
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(t("start.department_set", department=department.name))
@@ -109,6 +160,7 @@ async def department_picked(
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.register(start_from_label, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
     router.message.register(change_department, Command("department"))

@@ -1,6 +1,8 @@
 """Engineers: their queue, duty, and the job buttons (accept, on site, resolve with a report)."""
 
-from aiogram import F, Router
+from concurrent.futures import Executor
+
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -11,11 +13,14 @@ from bot.dispatch.queues import engineer_queue
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action
 from bot.filters import RoleIs
+from bot.handlers.media import read_picture
 from bot.handlers.replies import set_buttons
+from bot.handlers.scanning import offer_binding
 from bot.i18n import Translator
-from bot.keyboards import FlowAction, FlowCb, TicketCb, abort_keyboard, ticket_keyboard
-from bot.models import Staff
+from bot.keyboards import BindCb, FlowAction, FlowCb, TicketCb, abort_keyboard, ticket_keyboard
+from bot.models import Asset, Staff
 from bot.notify.render import ticket_params
+from bot.services.assets import asset_from_scans
 from bot.services.tickets import TicketService, engineer_buttons
 from bot.unit_of_work import UnitOfWork
 
@@ -121,6 +126,44 @@ async def abort_flow(callback: CallbackQuery, t: Translator, state: FSMContext) 
     await set_buttons(callback, None)
 
 
+async def bind_from_photo(
+    message: Message,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+    uow: UnitOfWork,
+    bot: Bot,
+    cpu: Executor,
+) -> None:
+    """On site, a photo of the device's label names the device of the job in hand."""
+    picture = await read_picture(message, bot, cpu)
+    asset, code = await asset_from_scans(session, picture.codes)
+    if asset is None:
+        await message.answer(t("scan.no_code") if code is None else t("scan.unknown", code=code))
+        return
+    await offer_binding(message, staff, t, tickets, uow, asset)
+
+
+async def bind_picked(
+    callback: CallbackQuery,
+    callback_data: BindCb,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    asset = await session.get(Asset, callback_data.asset_id)
+    if asset is None:
+        await callback.answer(t("error.stale_button"), show_alert=True)
+        return
+    outcome = await tickets.bind_asset(staff, callback_data.ticket_id, asset)
+    await uow.commit(outcome.notices)
+    await callback.answer(t("scan.bound", number=callback_data.ticket_id, asset=asset.code))
+    await set_buttons(callback, None)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.ENGINEER))
@@ -134,5 +177,8 @@ def build_router() -> Router:
     router.message.register(
         resolve_with_report, ResolveReport.waiting, F.text, ~F.text.startswith("/")
     )
+    router.message.register(bind_from_photo, F.photo)
+    router.message.register(bind_from_photo, F.document.mime_type.startswith("image/"))
+    router.callback_query.register(bind_picked, BindCb.filter())
     router.callback_query.register(abort_flow, FlowCb.filter(F.action == FlowAction.ABORT))
     return router

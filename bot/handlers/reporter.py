@@ -1,6 +1,8 @@
 """Ward users: report a fault by text, follow it with /my, confirm or reopen the fix."""
 
-from aiogram import F, Router
+from concurrent.futures import Executor
+
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -9,16 +11,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action
 from bot.filters import RoleIs
-from bot.handlers.common import DRAFT_KEY, ask_department
+from bot.handlers.common import keep_draft
+from bot.handlers.media import picture_file, read_picture
 from bot.handlers.replies import set_buttons
+from bot.handlers.scanning import (
+    PHOTO_KEY,
+    ReportFor,
+    ask_description,
+    offer_report,
+    photo_attachments,
+)
 from bot.i18n import Translator
-from bot.keyboards import TicketCb, UrgencyCb
-from bot.models import Staff
+from bot.keyboards import AssetCb, TicketCb, UrgencyCb
+from bot.models import Asset, Staff
 from bot.notify.render import ticket_params
+from bot.services.assets import asset_from_scans
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
 
 MAX_DESCRIPTION = 2000
+IMAGE_FILE = F.document.mime_type.startswith("image/")
 REPORTER_ACTIONS = {Action.CONFIRM, Action.REOPEN, Action.CANCEL}
 
 
@@ -55,9 +67,7 @@ async def report_text(
         await message.answer(t("error.too_long", limit=MAX_DESCRIPTION))
         return
     if staff.department is None:
-        await state.update_data({DRAFT_KEY: text})
-        await message.answer(t("start.draft_kept"))
-        await ask_department(message, session, t)
+        await keep_draft(message, session, state, t, text)
         return
     await uow.commit((await tickets.report(staff, text)).notices)
 
@@ -93,11 +103,97 @@ async def urgency_picked(
     )
 
 
+async def describe_device(
+    message: Message,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    """The fault of the device a label scan picked, in words (or a photo's caption)."""
+    data = await state.get_data()
+    asset = await session.get(Asset, data["asset_id"])
+    photo = picture_file(message)
+    photo_id = photo[0] if photo else data.get(PHOTO_KEY)
+    text = message.text if message.text is not None else message.caption
+    description = (text or "").strip() or t("scan.photo_only")
+    if len(description) > MAX_DESCRIPTION:
+        await message.answer(t("error.too_long", limit=MAX_DESCRIPTION))
+        return
+    outcome = await tickets.report(
+        staff, description, asset=asset, attachments=photo_attachments(photo_id)
+    )
+    await uow.commit(outcome.notices)
+    await state.clear()
+
+
+async def report_photo(
+    message: Message,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+    uow: UnitOfWork,
+    bot: Bot,
+    cpu: Executor,
+) -> None:
+    """A photo is a report: of the labelled device when its QR names one, else of the ward."""
+    picture = await read_picture(message, bot, cpu)
+    asset, code = await asset_from_scans(session, picture.codes)
+    caption = (message.caption or "").strip()
+    if asset is not None:
+        if await tickets.open_ticket_for(asset) is not None or not caption:
+            await offer_report(message, state, t, tickets, asset, picture.file_id)
+            return
+        outcome = await tickets.report(
+            staff, caption, asset=asset, attachments=photo_attachments(picture.file_id)
+        )
+        await uow.commit(outcome.notices)
+        return
+    description = caption or t("scan.photo_only")
+    if code is not None:
+        await message.answer(t("scan.unknown", code=code))
+        description = f"{description}\n{t('scan.unknown_code_note', code=code)}"
+    if staff.department is None:
+        await keep_draft(message, session, state, t, description, picture.file_id)
+        return
+    outcome = await tickets.report(
+        staff, description, attachments=photo_attachments(picture.file_id)
+    )
+    await uow.commit(outcome.notices)
+
+
+async def new_report_for_device(
+    callback: CallbackQuery,
+    callback_data: AssetCb,
+    session: AsyncSession,
+    t: Translator,
+    state: FSMContext,
+) -> None:
+    asset = await session.get(Asset, callback_data.asset_id)
+    if asset is None:
+        await callback.answer(t("error.stale_button"), show_alert=True)
+        return
+    await callback.answer()
+    await set_buttons(callback, None)
+    if isinstance(callback.message, Message):
+        photo = (await state.get_data()).get(PHOTO_KEY)
+        await ask_description(callback.message, state, t, asset, photo)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
     router.message.register(my_tickets, Command("my"))
+    for content in (F.text & ~F.text.startswith("/"), F.photo, IMAGE_FILE):
+        router.message.register(describe_device, ReportFor.describing, content)
+    router.message.register(report_photo, F.photo)
+    router.message.register(report_photo, IMAGE_FILE)
+    router.callback_query.register(new_report_for_device, AssetCb.filter())
     router.message.register(report_text, F.text, ~F.text.startswith("/"))
     router.callback_query.register(ticket_action, TicketCb.filter(F.action.in_(REPORTER_ACTIONS)))
     router.callback_query.register(urgency_picked, UrgencyCb.filter())

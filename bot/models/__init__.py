@@ -1,6 +1,7 @@
 """All tables; importing this package registers them on Base.metadata."""
 
 from bot.models.asset import Asset
+from bot.models.attachment import Attachment, AttachmentKind
 from bot.models.base import Base
 from bot.models.org import Department, Staff, Zone, staff_zones
 from bot.models.outbox import OutboxMessage, OutboxStatus
@@ -8,6 +9,8 @@ from bot.models.ticket import Ticket, TicketEvent
 
 __all__ = [
     "Asset",
+    "Attachment",
+    "AttachmentKind",
     "Base",
     "Department",
     "OutboxMessage",

@@ -25,8 +25,17 @@ def position_text(t: Translator, ahead: int | None) -> str:
 
 def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
     """Fill the derived placeholders every ticket message may use."""
+    device = ""
+    if params.get("asset"):
+        device = t(
+            "common.device",
+            asset=params["asset"],
+            model=params.get("model") or "-",
+            location=params.get("location") or "-",
+        )
     return {
         **params,
+        "device": device,
         "engineer": params.get("engineer") or t("common.unassigned"),
         "position": position_text(t, params.get("position")),
         "priority_mark": t("common.priority_mark") if params.get("priority") else "",
@@ -35,7 +44,9 @@ def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
 
 def render(notice: Notice) -> Rendered:
     t = Translator(notice.recipient.language)
-    text = t(notice.key, **ticket_params(t, notice.params)).strip()
+    text = "\n".join(
+        line for line in t(notice.key, **ticket_params(t, notice.params)).splitlines() if line
+    )
     markup = None
     if notice.ticket_id is not None:
         markup = ticket_keyboard(t, notice.ticket_id, notice.buttons)

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
-from bot.dispatch.queues import pick_engineer, queue_position, waiting_pool
+from bot.dispatch.queues import (
+    pick_engineer,
+    queue_position,
+    serialize_dispatch,
+    waiting_pool,
+)
 from bot.domain.enums import OPEN_STATUSES, Role, TicketStatus, Urgency
 from bot.domain.ticket_flow import (
     ENGINEER_BUTTONS,
@@ -28,7 +33,7 @@ from bot.domain.ticket_flow import (
     may,
     next_status,
 )
-from bot.models import Staff, Ticket, TicketEvent
+from bot.models import Asset, Attachment, AttachmentKind, Staff, Ticket, TicketEvent
 from bot.services.notices import URGENCY_ROW, Notice
 
 _STAMPS = {
@@ -93,6 +98,9 @@ class TicketService:
             raise TicketNotFound(ticket_id)
         return ticket
 
+    async def position(self, ticket: Ticket) -> int | None:
+        return await queue_position(self.session, ticket)
+
     async def open_tickets_of(self, reporter: Staff) -> list[tuple[Ticket, int | None]]:
         tickets = (
             await self.session.scalars(
@@ -109,17 +117,26 @@ class TicketService:
     # --- reporting and dispatch ----------------------------------------------------------
 
     async def report(
-        self, reporter: Staff, description: str, urgency: Urgency = Urgency.NORMAL
+        self,
+        reporter: Staff,
+        description: str,
+        urgency: Urgency = Urgency.NORMAL,
+        *,
+        asset: Asset | None = None,
+        attachments: Sequence[tuple[AttachmentKind, str]] = (),
     ) -> Outcome:
+        """A new ticket: the device's department when a device is named, else the reporter's."""
         text = description.strip()
         if not text:
             raise EmptyDescription()
-        if reporter.department is None:
+        department = asset.department if asset is not None else reporter.department
+        if department is None:
             raise NeedsDepartment()
         now = self.clock.now()
         ticket = Ticket(
             reporter=reporter,
-            department=reporter.department,
+            department=department,
+            asset=asset,
             description=text,
             urgency=urgency,
             status=TicketStatus.NEW,
@@ -128,13 +145,86 @@ class TicketService:
         )
         self.session.add(ticket)
         await self.session.flush()
-        self._log(ticket, reporter, "report", None, TicketStatus.NEW, urgency=urgency.value)
+        self._log(
+            ticket,
+            reporter,
+            "report",
+            None,
+            TicketStatus.NEW,
+            urgency=urgency.value,
+            asset=asset.code if asset else None,
+        )
+        for kind, file_id in attachments:
+            self.attach(ticket, reporter, kind, file_id)
         outcome = Outcome(ticket)
         await self._dispatch(ticket, outcome)
         created = await self._reporter_notice(ticket, "ticket.created")
         created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
         outcome.notices.insert(0, created)
         await self._flush(ticket)
+        return outcome
+
+    def attach(self, ticket: Ticket, staff: Staff, kind: AttachmentKind, file_id: str) -> None:
+        self.session.add(
+            Attachment(
+                ticket_id=ticket.id,
+                kind=kind,
+                file_id=file_id,
+                added_by=staff.id,
+                added_at=self.clock.now(),
+            )
+        )
+
+    async def open_ticket_for(self, asset: Asset) -> Ticket | None:
+        """The device's ticket still in progress, so a second scan does not open a duplicate."""
+        return await self.session.scalar(
+            select(Ticket)
+            .where(
+                Ticket.asset_id == asset.id,
+                Ticket.status.in_([*OPEN_STATUSES, TicketStatus.RESOLVED]),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+
+    async def jobs_in_hand(self, engineer: Staff) -> list[Ticket]:
+        """Jobs the engineer has accepted or is on site for: where a label photo belongs."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(Ticket)
+                    .where(
+                        Ticket.assignee_id == engineer.id,
+                        Ticket.status.in_([TicketStatus.ACCEPTED, TicketStatus.ON_SITE]),
+                    )
+                    .order_by(Ticket.id)
+                )
+            ).all()
+        )
+
+    async def bind_asset(self, staff: Staff, ticket_id: int, asset: Asset) -> Outcome:
+        """The engineer on the job names (or corrects) the device the ticket is about."""
+        ticket = await self.get(ticket_id)
+        if staff.id != ticket.assignee_id and staff.role not in {Role.SUPERVISOR, Role.ADMIN}:
+            raise NotAllowed(ticket.number, action="bind_asset")
+        if ticket.status not in OPEN_STATUSES:
+            raise TicketNotOpen(ticket.number, status=ticket.status.value)
+        outcome = Outcome(ticket)
+        if ticket.asset_id == asset.id:
+            return outcome
+        self._log(
+            ticket,
+            staff,
+            "bind_asset",
+            ticket.status,
+            ticket.status,
+            old=ticket.asset.code if ticket.asset else None,
+            new=asset.code,
+        )
+        ticket.asset = asset
+        ticket.updated_at = self.clock.now()
+        await self._flush(ticket)
+        outcome.notices.append(await self._reporter_notice(ticket, "ticket.asset_bound"))
         return outcome
 
     async def _dispatch(
@@ -147,6 +237,7 @@ class TicketService:
         key: str = "job.assigned",
     ) -> Staff | None:
         """Give the ticket to an engineer, or tell the supervisors nobody could take it."""
+        await serialize_dispatch(self.session)
         engineer = prefer if prefer is not None and prefer.on_duty else None
         engineer = engineer or await pick_engineer(self.session, ticket, exclude)
         if engineer is None:
@@ -248,6 +339,7 @@ class TicketService:
         """Going on duty picks up waiting tickets; going off hands back jobs not yet accepted."""
         if engineer.role is not Role.ENGINEER:
             raise NotAllowed(action="duty")
+        await serialize_dispatch(self.session)
         engineer.on_duty = on_duty
         outcome = Outcome()
         if on_duty:
@@ -322,6 +414,9 @@ class TicketService:
             "reporter": ticket.reporter.name,
             "resolution": ticket.resolution,
             "priority": ticket.department.priority,
+            "asset": ticket.asset.code if ticket.asset else None,
+            "model": ticket.asset.model if ticket.asset else None,
+            "location": ticket.asset.location if ticket.asset else None,
             **extra,
         }
 
