@@ -32,7 +32,33 @@ def _parser() -> argparse.ArgumentParser:
     labels.add_argument("--out", type=Path, required=True, help="FILE.pdf, or FILE.png for one")
     labels.add_argument("--department", help="only this department's devices")
     labels.add_argument("--asset", nargs="+", default=[], metavar="CODE", help="only these")
+    decode = commands.add_parser("decode-qr", help="print the QR texts found in images")
+    decode.add_argument("images", nargs="+", type=Path)
     return parser
+
+
+def _decode_qr(images: list[Path]) -> int:
+    """One line per code found, or why there is none; fails if any image has no code."""
+    from bot.intake.qr import ImageError, decode_qr
+
+    status = 0
+    for path in images:
+        try:
+            texts = decode_qr(path.read_bytes())
+        except OSError as exc:
+            print(f"{path}: error: {exc.strerror}")
+            status = EXIT_FAILED
+            continue
+        except ImageError:
+            print(f"{path}: error: not a readable image")
+            status = EXIT_FAILED
+            continue
+        if not texts:
+            print(f"{path}: no code")
+            status = EXIT_FAILED
+        for text in texts:
+            print(f"{path}: {text if text.isprintable() else repr(text)}")
+    return status
 
 
 async def _run(settings: Settings) -> None:
@@ -94,6 +120,8 @@ async def _labels(settings: Settings, out: Path, department: str | None, codes: 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "decode-qr":
+        return _decode_qr(args.images)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings()

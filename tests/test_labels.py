@@ -100,3 +100,23 @@ def test_code_too_long_for_a_link_is_printed_bare() -> None:
     code = "병원-" * 12
     label = label_image(LabelData(code, "m", "l", "d"), BOT)
     assert decode_qr(encoded(label)) == [code]
+
+
+def test_decode_qr_command(tmp_path: Path) -> None:
+    write_labels(items(1), BOT, tmp_path / "one.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "decode-qr", "one.png", "notes.txt", "gone.png"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"one.png: {asset_link(BOT, 'PC-0000')}",
+        "notes.txt: error: not a readable image",
+        "gone.png: error: No such file or directory",
+    ]

@@ -1,0 +1,192 @@
+"""Voice intake: decoding Telegram-style audio, silence, the model grammar, and name matching.
+
+Speech is synthesised with espeak-ng (a Debian package CI installs) and encoded to OGG/Opus
+the way Telegram sends voice notes. The ~0.5 GB model is loaded once for the module.
+"""
+
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import soundfile  # type: ignore[import-untyped, unused-ignore]
+
+from bot.intake.speech import (
+    Audio,
+    AudioError,
+    SpeechModel,
+    Vocabulary,
+    best_match,
+    decode_audio,
+    is_silent,
+)
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None or shutil.which("sox") is None,
+    reason="espeak-ng and sox synthesise the test speech",
+)
+
+DEPARTMENTS = [
+    "내과 병동",
+    "외과 병동",
+    "응급실",
+    "원무과",
+    "중환자실",
+    "소아과",
+    "영상의학과",
+    "약제부",
+]
+DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
+LOCATIONS = ["간호사실", "접수창구", "수술실"]
+
+
+def ogg_opus(samples: np.ndarray, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="OGG", subtype="OPUS")
+    return buffer.getvalue()
+
+
+def speech(text: str, rate: int = 16_000, speed: int = 175) -> bytes:
+    """Korean speech as a voice note: OGG/Opus, mono (Telegram's own are 48 kHz)."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", "ko", "-s", str(speed), "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
+    raw = subprocess.run(
+        [
+            "sox",
+            "-t",
+            "wav",
+            "-",
+            "-t",
+            "raw",
+            "-e",
+            "float",
+            "-b",
+            "32",
+            "-c",
+            "1",
+            "-r",
+            str(rate),
+            "-",
+        ],
+        input=wav,
+        check=True,
+        capture_output=True,
+    ).stdout
+    return ogg_opus(np.frombuffer(raw, dtype=np.float32), rate)
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[SpeechModel]:
+    yield SpeechModel()
+
+
+@pytest.fixture(scope="module")
+def vocabulary(model: SpeechModel) -> Vocabulary:
+    return model.vocabulary(DEPARTMENTS + DEVICES + LOCATIONS)
+
+
+def test_voice_note_is_transcribed(model: SpeechModel) -> None:
+    audio = decode_audio(speech("응급실 모니터가 안 켜져요", rate=48_000), max_seconds=60)
+    assert 1.0 < audio.seconds < 10.0
+    assert len(audio.pcm) == round(audio.seconds * 16_000) * 2
+    assert not is_silent(audio)
+    assert model.transcribe(audio).strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "department", "device"),
+    [
+        ("내과 병동 스캐너가 안 켜져요", "내과 병동", "스캐너"),
+        ("소아과 키오스크가 꺼져 있어요", "소아과", "키오스크"),
+        ("원무과 접수창구 전화기가 안 돼요", "원무과", "전화기"),
+    ],
+)
+def test_grammar_pass_prefills_department_and_device(
+    model: SpeechModel, vocabulary: Vocabulary, text: str, department: str, device: str
+) -> None:
+    audio = decode_audio(speech(text), max_seconds=60)
+    passes = [model.transcribe(audio), model.transcribe_with(audio, vocabulary)]
+    assert best_match(passes, DEPARTMENTS, 75) == (department, 100.0)
+    assert best_match(passes, DEVICES, 75) == (device, 100.0)
+
+
+def test_vocabulary_respells_and_reports_missing(
+    model: SpeechModel, vocabulary: Vocabulary
+) -> None:
+    assert not model.knows("내과")
+    assert model.knows("내") and model.knows("과")
+    assert vocabulary.respelled["내과"] == "내 과"
+    assert "내 과 병동" in vocabulary.spellings
+    assert vocabulary.missing == ()
+
+    invented = model.vocabulary(["ㄲㅉㅃ 프린터", "CT실", "m404"])
+    assert "ㄲㅉㅃ" in invented.missing  # bare jamo: nothing in the model spells them
+    assert "m404" in invented.missing
+    assert invented.spellings[0] == "프린터"  # the rest of the phrase survives
+    assert invented.respelled["CT실"] == "CT 실"
+    assert "ㄲ" not in invented.grammar
+
+
+def test_vocabulary_build_is_model_independent() -> None:
+    known = {"내", "과", "병동", "간호", "간호사", "실", "사실"}.__contains__
+    vocabulary = Vocabulary.build(["내과  병동", "간호사실", "내과 병동", "X선"], known)
+    assert vocabulary.phrases == ("내과 병동", "간호사실", "X선")
+    assert vocabulary.spellings == ("내 과 병동", "간호 사실", "")
+    assert vocabulary.missing == ("X선",)
+    assert vocabulary.grammar == '["내 과 병동", "간호 사실"]'
+
+
+def test_best_match_is_cautious() -> None:
+    # Spacing is ignored, and a one-jamo slip still matches.
+    found = best_match("내과병동 프린더가 고장", DEVICES, 75)
+    assert found is not None and found[0] == "프린터" and 80 < found[1] < 100
+    assert best_match("내과병동 프린터", DEPARTMENTS, 75) == ("내과 병동", 100.0)
+    # A dropped syllable that fits two departments equally is ambiguous, not a guess.
+    assert best_match("과 병동", DEPARTMENTS, 75) is None
+    # A fragment shorter than the name does not count as the name.
+    assert best_match("과", ["내과"], 75) is None
+    # The longer of two nested names wins.
+    assert best_match("바코드 리더기", ["리더기", "바코드 리더기"], 75) == ("바코드 리더기", 100.0)
+    assert best_match(["", "  "], DEVICES, 0) is None
+
+
+def test_silence_is_silent() -> None:
+    rate = 48_000
+    quiet = np.random.default_rng(1).normal(0, 0.001, rate * 2).astype(np.float32)
+    audio = decode_audio(ogg_opus(quiet, rate), max_seconds=60)
+    assert audio.seconds == pytest.approx(2.0, abs=0.05)
+    assert is_silent(audio)
+    assert is_silent(Audio(pcm=b"", seconds=0.0))
+
+
+@pytest.mark.parametrize("data", [b"", b"not audio at all" * 100, b"OggS" + bytes(500)])
+def test_garbage_raises_audio_error(data: bytes) -> None:
+    with pytest.raises(AudioError):
+        decode_audio(data, max_seconds=60)
+
+
+def test_truncated_voice_note_raises_or_decodes_short() -> None:
+    data = speech("응급실 모니터")
+    try:
+        audio = decode_audio(data[: len(data) // 2], max_seconds=60)
+    except AudioError:
+        return
+    assert audio.seconds < decode_audio(data, max_seconds=60).seconds
+
+
+def test_too_long_audio_is_refused() -> None:
+    rate = 16_000
+    tone = (0.1 * np.sin(np.arange(rate * 5) * 0.05)).astype(np.float32)
+    data = ogg_opus(tone, rate)
+    assert decode_audio(data, max_seconds=6).seconds == pytest.approx(5.0, abs=0.05)
+    with pytest.raises(AudioError, match=r"longer|limit"):
+        decode_audio(data, max_seconds=3)
+    wav = io.BytesIO()
+    soundfile.write(wav, tone, rate, format="WAV")
+    with pytest.raises(AudioError):
+        decode_audio(wav.getvalue(), max_seconds=3)
