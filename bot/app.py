@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.handlers import get_routers
 from bot.i18n import Translator
+from bot.intake.listening import Transcriber
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
 from bot.notify.outbox import OutboxSender
 from bot.services.tickets import TicketService
@@ -43,7 +44,8 @@ def build_dispatcher(
     sender: OutboxSender,
     cpu: Executor,
 ) -> Dispatcher:
-    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu)
+    transcriber = Transcriber(cpu, settings.vosk_model_path)
+    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu, transcriber=transcriber)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))

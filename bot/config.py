@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     auto_close_after: timedelta = timedelta(hours=72)
     auto_close_check_every: timedelta = timedelta(minutes=1)
     outbox_poll_every: timedelta = timedelta(seconds=2)
+    voice_max_seconds: int = 120
+    vosk_model_path: str | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -79,6 +82,13 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
             raise ValueError("must be the bot's @username, e.g. hospital_it_bot")
         return name
+
+    @field_validator("vosk_model_path")
+    @classmethod
+    def _model_dir(cls, value: str | None) -> str | None:
+        if value is not None and not (Path(value) / "am").is_dir():
+            raise ValueError(f"{value!r} is not a Vosk model directory (no am/ inside)")
+        return value
 
     @field_validator("default_language")
     @classmethod

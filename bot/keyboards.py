@@ -54,6 +54,15 @@ class BindCb(CallbackData, prefix="k1"):
     asset_id: int
 
 
+class VoiceAction(StrEnum):
+    CREATE = "create"
+    FIX = "fix"
+
+
+class VoiceCb(CallbackData, prefix="v1"):
+    action: VoiceAction
+
+
 class FlowAction(StrEnum):
     ABORT = "abort"
 
@@ -129,7 +138,7 @@ def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 KNOWN_PREFIXES = frozenset(
-    cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb)
+    cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb)
 )
 
 
@@ -148,4 +157,11 @@ def bind_keyboard(tickets: Sequence[tuple[int, str]], asset_id: int) -> InlineKe
             callback_data=BindCb(ticket_id=ticket_id, asset_id=asset_id),
         )
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def voice_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("button.voice_create"), callback_data=VoiceCb(action=VoiceAction.CREATE))
+    builder.button(text=t("button.voice_fix"), callback_data=VoiceCb(action=VoiceAction.FIX))
     return builder.as_markup()

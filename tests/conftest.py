@@ -199,3 +199,12 @@ async def desk(
         await seed_hospital(session, clock)
     async with polling_bot(bot_settings(database_url, tg), tg) as app:
         yield app
+
+
+async def register(tg: FakeTelegram, user_id: int, department: str, name: str = "간호사") -> None:
+    nurse = tg.user(user_id, name)
+    await nurse.send_command("start")
+    await nurse.expect("병원 IT 수리 접수")
+    await nurse.press(department, await nurse.expect("소속 부서를 선택해 주세요 (1/1 쪽)"))
+    await nurse.expect_answer()
+    await nurse.expect(f"소속 부서: {department}")

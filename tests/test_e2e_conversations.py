@@ -7,6 +7,7 @@ from bot.domain.enums import TicketStatus
 from bot.domain.ticket_flow import Action
 from bot.keyboards import TicketCb
 from bot.models import Staff, Ticket, TicketEvent
+from tests.conftest import register
 from tests.fake_telegram import FakeTelegram
 
 S = TicketStatus
@@ -22,15 +23,6 @@ async def ticket_row(app: App, number: int) -> Ticket:
 async def count_tickets(app: App) -> int:
     async with app.sessionmaker() as session:
         return await session.scalar(select(func.count()).select_from(Ticket)) or 0
-
-
-async def register(tg: FakeTelegram, user_id: int, department: str, name: str = "간호사") -> None:
-    nurse = tg.user(user_id, name)
-    await nurse.send_command("start")
-    await nurse.expect("병원 IT 수리 접수")
-    await nurse.press(department, await nurse.expect("소속 부서를 선택해 주세요 (1/1 쪽)"))
-    await nurse.expect_answer()
-    await nurse.expect(f"소속 부서: {department}")
 
 
 async def test_report_dispatch_accept_resolve_confirm(desk: App, tg: FakeTelegram) -> None:

@@ -153,7 +153,7 @@ async def test_bad_pictures_and_links(desk: App, tg: FakeTelegram) -> None:
     await nurse.send_document("scan.png", "image/png", data=b"this is not a png")
     await nurse.expect("이미지를 읽을 수 없습니다")
     await nurse.send_document("manual.pdf", "application/pdf")
-    await nurse.expect("이 형식은 아직 받을 수 없습니다")
+    await nurse.expect("이 형식은 받을 수 없습니다")
     huge = await tg.push_update(
         {
             "message": {

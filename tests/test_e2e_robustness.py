@@ -44,9 +44,9 @@ async def test_junk_input_gets_polite_answers_and_creates_nothing(
         tg.user(4242),
     )
     cases = [
-        (nurse.send_sticker(), nurse, "이 형식은 아직 받을 수 없습니다"),
-        (nurse.send_document("scan.pdf"), nurse, "이 형식은 아직 받을 수 없습니다"),
-        (nurse.send_voice(), nurse, "이 형식은 아직 받을 수 없습니다"),
+        (nurse.send_sticker(), nurse, "이 형식은 받을 수 없습니다"),
+        (nurse.send_document("scan.pdf"), nurse, "이 형식은 받을 수 없습니다"),
+        (nurse.send_voice(), nurse, "음성 파일을 읽을 수 없습니다"),
         (nurse.send_command("reboot_everything"), nurse, "알 수 없는 명령입니다"),
         (nurse.send_command("queue"), nurse, "알 수 없는 명령입니다"),  # engineers only
         (nurse.send_text("가" * 2001), nurse, "내용이 너무 깁니다 (2000자 이내"),
@@ -74,7 +74,7 @@ async def test_english_user_gets_english(desk: App, tg: FakeTelegram) -> None:
     await visitor.send_command("start")
     await visitor.expect("Hello Sam, this is the hospital IT repair desk")
     await visitor.send_sticker()
-    await visitor.expect("I can't take this kind of message yet")
+    await visitor.expect("I can't take this kind of message")
 
 
 async def test_engineer_can_abandon_the_report_step(desk: App, tg: FakeTelegram) -> None:

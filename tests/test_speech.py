@@ -5,8 +5,6 @@ the way Telegram sends voice notes. The ~0.5 GB model is loaded once for the mod
 """
 
 import io
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,11 +20,9 @@ from bot.intake.speech import (
     decode_audio,
     is_silent,
 )
+from tests.audio import needs_speech_tools, ogg_opus, speech
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-    reason="espeak-ng and sox synthesise the test speech",
-)
+pytestmark = needs_speech_tools
 
 DEPARTMENTS = [
     "내과 병동",
@@ -40,44 +36,6 @@ DEPARTMENTS = [
 ]
 DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
 LOCATIONS = ["간호사실", "접수창구", "수술실"]
-
-
-def ogg_opus(samples: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    soundfile.write(buffer, samples, rate, format="OGG", subtype="OPUS")
-    return buffer.getvalue()
-
-
-def speech(text: str, rate: int = 16_000, speed: int = 175) -> bytes:
-    """Korean speech as a voice note: OGG/Opus, mono (Telegram's own are 48 kHz)."""
-    wav = subprocess.run(
-        ["espeak-ng", "-v", "ko", "-s", str(speed), "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    raw = subprocess.run(
-        [
-            "sox",
-            "-t",
-            "wav",
-            "-",
-            "-t",
-            "raw",
-            "-e",
-            "float",
-            "-b",
-            "32",
-            "-c",
-            "1",
-            "-r",
-            str(rate),
-            "-",
-        ],
-        input=wav,
-        check=True,
-        capture_output=True,
-    ).stdout
-    return ogg_opus(np.frombuffer(raw, dtype=np.float32), rate)
 
 
 @pytest.fixture(scope="module")

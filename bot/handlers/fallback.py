@@ -57,7 +57,7 @@ async def _reply(event: ErrorEvent, text: str) -> None:
 async def domain_error(event: ErrorEvent, t: Translator) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
-    params: dict[str, object] = {"number": error.ticket_number}
+    params: dict[str, object] = {"number": error.ticket_number, **error.details}
     if isinstance(error, IllegalTransition):
         params["status"] = error.status
     await _reply(event, t(f"error.{error.code}", **params))

@@ -29,6 +29,7 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text)
     urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency), default=Urgency.NORMAL)
     fault_type: Mapped[str] = mapped_column(String(40), default="general")
+    device_type: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.NEW)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     resolution: Mapped[str | None] = mapped_column(Text)

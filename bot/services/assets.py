@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deeplinks import asset_code_from_scan
+from bot.intake.listening import HospitalNames
 from bot.models import Asset, Department
 
 
@@ -43,3 +44,12 @@ async def assets_to_label(
     if missing:
         raise LookupError(f"unknown asset codes: {', '.join(sorted(missing))}")
     return found
+
+
+async def hospital_names(session: AsyncSession) -> HospitalNames:
+    departments = (await session.scalars(select(Department.name).order_by(Department.name))).all()
+    types = (await session.scalars(select(Asset.type).distinct().order_by(Asset.type))).all()
+    models = (await session.scalars(select(Asset.model).distinct())).all()
+    locations = (await session.scalars(select(Asset.location).distinct())).all()
+    extras = sorted({name for name in (*models, *locations) if name})
+    return HospitalNames(tuple(departments), tuple(types), tuple(extras))

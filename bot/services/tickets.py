@@ -33,7 +33,15 @@ from bot.domain.ticket_flow import (
     may,
     next_status,
 )
-from bot.models import Asset, Attachment, AttachmentKind, Staff, Ticket, TicketEvent
+from bot.models import (
+    Asset,
+    Attachment,
+    AttachmentKind,
+    Department,
+    Staff,
+    Ticket,
+    TicketEvent,
+)
 from bot.services.notices import URGENCY_ROW, Notice
 
 _STAMPS = {
@@ -123,13 +131,19 @@ class TicketService:
         urgency: Urgency = Urgency.NORMAL,
         *,
         asset: Asset | None = None,
+        department: Department | None = None,
+        device_type: str | None = None,
         attachments: Sequence[tuple[AttachmentKind, str]] = (),
     ) -> Outcome:
-        """A new ticket: the device's department when a device is named, else the reporter's."""
+        """A new ticket, in the named device's department, else the one given (e.g. heard in a
+        voice message), else the reporter's."""
         text = description.strip()
         if not text:
             raise EmptyDescription()
-        department = asset.department if asset is not None else reporter.department
+        if asset is not None:
+            department = asset.department
+            device_type = asset.type
+        department = department or reporter.department
         if department is None:
             raise NeedsDepartment()
         now = self.clock.now()
@@ -137,6 +151,7 @@ class TicketService:
             reporter=reporter,
             department=department,
             asset=asset,
+            device_type=device_type,
             description=text,
             urgency=urgency,
             status=TicketStatus.NEW,
@@ -222,6 +237,7 @@ class TicketService:
             new=asset.code,
         )
         ticket.asset = asset
+        ticket.device_type = asset.type
         ticket.updated_at = self.clock.now()
         await self._flush(ticket)
         outcome.notices.append(await self._reporter_notice(ticket, "ticket.asset_bound"))

@@ -1,0 +1,151 @@
+"""Ward staff report by voice: the transcript comes back as a draft to send as is or correct."""
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.domain.enums import Role
+from bot.domain.ticket_flow import DomainError
+from bot.filters import RoleIs
+from bot.handlers.media import MAX_DOWNLOAD, FileTooLarge
+from bot.handlers.replies import set_buttons
+from bot.i18n import Translator
+from bot.intake.listening import NothingHeard, Transcriber
+from bot.intake.speech import AudioError
+from bot.keyboards import VoiceAction, VoiceCb, voice_keyboard
+from bot.models import AttachmentKind, Department, Staff
+from bot.services.assets import hospital_names
+from bot.services.tickets import TicketService
+from bot.unit_of_work import UnitOfWork
+
+
+class VoiceTooLong(DomainError):
+    code = "voice_too_long"
+
+
+class UnreadableAudio(DomainError):
+    code = "unreadable_audio"
+
+
+class NothingHeardError(DomainError):
+    code = "nothing_heard"
+
+
+class VoiceDraft(StatesGroup):
+    confirming = State()
+    correcting = State()
+
+
+async def report_voice(
+    message: Message,
+    session: AsyncSession,
+    t: Translator,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    transcriber: Transcriber,
+) -> None:
+    voice = message.voice
+    assert voice is not None
+    if voice.duration > settings.voice_max_seconds:
+        raise VoiceTooLong(limit=settings.voice_max_seconds)
+    if voice.file_size is not None and voice.file_size > MAX_DOWNLOAD:
+        raise FileTooLarge()
+    buffer = await bot.download(voice.file_id)
+    assert buffer is not None
+    names = await hospital_names(session)
+    try:
+        heard = await transcriber.listen(buffer.read(), settings.voice_max_seconds, names)
+    except AudioError:
+        raise UnreadableAudio() from None
+    except NothingHeard:
+        raise NothingHeardError() from None
+    await state.set_state(VoiceDraft.confirming)
+    await state.update_data(
+        voice=voice.file_id, text=heard.text, department=heard.department, device=heard.device_type
+    )
+    unsure = t("voice.unsure")
+    await message.answer(
+        t(
+            "voice.heard",
+            text=heard.text,
+            department=heard.department or unsure,
+            device=heard.device_type or unsure,
+        ),
+        reply_markup=voice_keyboard(t),
+    )
+
+
+async def _file(
+    staff: Staff,
+    text: str,
+    session: AsyncSession,
+    state: FSMContext,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    data = await state.get_data()
+    department = None
+    if data.get("department"):
+        department = await session.scalar(
+            select(Department).where(Department.name == data["department"])
+        )
+    outcome = await tickets.report(
+        staff,
+        text,
+        department=department,
+        device_type=data.get("device"),
+        attachments=[(AttachmentKind.VOICE, data["voice"])],
+    )
+    await uow.commit(outcome.notices)
+    await state.clear()
+
+
+async def voice_choice(
+    callback: CallbackQuery,
+    callback_data: VoiceCb,
+    session: AsyncSession,
+    staff: Staff,
+    t: Translator,
+    state: FSMContext,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    data = await state.get_data()
+    if await state.get_state() != VoiceDraft.confirming.state or "voice" not in data:
+        await callback.answer(t("error.stale_button"), show_alert=True)
+        return
+    if callback_data.action is VoiceAction.CREATE:
+        await _file(staff, data["text"], session, state, tickets, uow)
+        await callback.answer()
+    else:
+        await state.set_state(VoiceDraft.correcting)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.answer(t("voice.fix"))
+    await set_buttons(callback, None)
+
+
+async def corrected_text(
+    message: Message,
+    session: AsyncSession,
+    staff: Staff,
+    state: FSMContext,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    await _file(staff, message.text or "", session, state, tickets, uow)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(RoleIs(Role.REPORTER))
+    router.callback_query.filter(RoleIs(Role.REPORTER))
+    router.message.register(report_voice, F.voice)
+    router.callback_query.register(voice_choice, VoiceCb.filter())
+    router.message.register(corrected_text, VoiceDraft.correcting, F.text, ~F.text.startswith("/"))
+    return router
