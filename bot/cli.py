@@ -10,9 +10,10 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import create_engine, create_sessionmaker
+from bot.intake.listening import HospitalNames
 from bot.labels import COLUMNS, ROWS, LabelData, write_labels
 from bot.migrate import upgrade
-from bot.services.assets import assets_to_label
+from bot.services.assets import assets_to_label, hospital_names
 from bot.services.importer import Importer, ImportFailed, ImportKind, ImportReport
 
 EXIT_CONFIG = 2
@@ -34,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     labels.add_argument("--asset", nargs="+", default=[], metavar="CODE", help="only these")
     decode = commands.add_parser("decode-qr", help="print the QR texts found in images")
     decode.add_argument("images", nargs="+", type=Path)
+    transcribe = commands.add_parser("transcribe", help="print what the speech model hears")
+    transcribe.add_argument("audio", nargs="+", type=Path, help="wav, ogg/opus, or .pcm (16 kHz)")
+    transcribe.add_argument(
+        "--grammar", action="store_true", help="also a pass with the database's names"
+    )
     return parser
 
 
@@ -59,6 +65,43 @@ def _decode_qr(images: list[Path]) -> int:
         for text in texts:
             print(f"{path}: {text if text.isprintable() else repr(text)}")
     return status
+
+
+def _transcribe(settings: Settings, files: list[Path], grammar: bool) -> int:
+    """Plain transcript per file, and with --grammar the guided pass and what it pre-fills."""
+    from bot.intake.speech import SAMPLE_RATE, Audio, AudioError, SpeechModel, decode_audio
+
+    names = asyncio.run(_names(settings)) if grammar else None
+    model = SpeechModel(settings.vosk_model_path)
+    vocabulary = model.vocabulary(names.phrases) if names else None
+    if vocabulary is not None and vocabulary.missing:
+        print(f"grammar: the model lacks {', '.join(vocabulary.missing)}", file=sys.stderr)
+    status = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+            if path.suffix.lower() == ".pcm":
+                audio = Audio(data, len(data) / 2 / SAMPLE_RATE)
+            else:
+                audio = decode_audio(data, settings.voice_max_seconds)
+        except (OSError, AudioError) as exc:
+            print(f"{path}: error: {exc}")
+            status = EXIT_FAILED
+            continue
+        print(f"{path}: {model.transcribe(audio)}")
+        if names is not None and vocabulary is not None:
+            guided = model.transcribe_with(audio, vocabulary)
+            print(f"{path}: grammar: {guided}")
+    return status
+
+
+async def _names(settings: Settings) -> HospitalNames:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await hospital_names(session)
+    finally:
+        await engine.dispose()
 
 
 async def _run(settings: Settings) -> None:
@@ -118,30 +161,48 @@ async def _labels(settings: Settings, out: Path, department: str | None, codes: 
     return write_labels(items, username, out, _progress_bar)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _import_command(settings: Settings, kind: str, path: Path) -> int:
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return EXIT_FAILED
+    report = asyncio.run(_import(settings, ImportKind(kind), path))
+    print(
+        f"imported {report.kind.value}: {report.rows} rows "
+        f"({report.created} new, {report.updated} updated)"
+    )
+    return 0
+
+
+def _labels_command(settings: Settings, args: argparse.Namespace) -> int:
+    pages = asyncio.run(_labels(settings, args.out, args.department, args.asset))
+    print(f"wrote {args.out} ({pages} page{'s' if pages > 1 else ''})")
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "decode-qr":
         return _decode_qr(args.images)
+    settings = load_settings()
+    if args.command == "run":
+        settings.token()
+    upgrade(settings.database_url)
+    if args.command == "run":
+        asyncio.run(_run(settings))
+        return 0
+    if args.command == "import":
+        return _import_command(settings, args.kind, args.file)
+    if args.command == "transcribe":
+        return _transcribe(settings, args.audio, args.grammar)
+    if args.command == "labels":
+        return _labels_command(settings, args)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        settings = load_settings()
-        if args.command == "run":
-            settings.token()
-        upgrade(settings.database_url)
-        if args.command == "run":
-            asyncio.run(_run(settings))
-        elif args.command == "import":
-            if not args.file.is_file():
-                print(f"error: {args.file}: no such file", file=sys.stderr)
-                return EXIT_FAILED
-            report = asyncio.run(_import(settings, ImportKind(args.kind), args.file))
-            print(
-                f"imported {report.kind.value}: {report.rows} rows "
-                f"({report.created} new, {report.updated} updated)"
-            )
-        elif args.command == "labels":
-            pages = asyncio.run(_labels(settings, args.out, args.department, args.asset))
-            print(f"wrote {args.out} ({pages} page{'s' if pages > 1 else ''})")
+        return _dispatch(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -152,5 +213,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0

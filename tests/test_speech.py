@@ -5,7 +5,11 @@ the way Telegram sends voice notes. The ~0.5 GB model is loaded once for the mod
 """
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +152,33 @@ def test_too_long_audio_is_refused() -> None:
     soundfile.write(wav, tone, rate, format="WAV")
     with pytest.raises(AudioError):
         decode_audio(wav.getvalue(), max_seconds=3)
+
+
+def test_transcribe_command(tmp_path: Path) -> None:
+    """`repairbot transcribe`: plain and grammar passes, per file; bad files reported."""
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "clip.ogg").write_bytes(speech("원무과 전화기가 안 돼요"))
+    (tmp_path / "junk.wav").write_bytes(b"RIFF nonsense")
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
+    (tmp_path / "d.csv").write_text("name,zone,priority\n원무과,A,0\n")
+    subprocess.run(
+        [sys.executable, "-m", "bot", "import", "departments", "d.csv"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "transcribe", "--grammar", "clip.ogg", "junk.wav"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1
+    assert lines[0].startswith("clip.ogg: ") and len(lines[0]) > len("clip.ogg: ")
+    assert lines[1].startswith("clip.ogg: grammar: ") and "원무과" in lines[1].replace(" ", "")
+    assert lines[2].startswith("junk.wav: error: ")
