@@ -11,7 +11,7 @@ from bot.domain.enums import Urgency
 from bot.domain.ticket_flow import Action
 from bot.i18n import Translator
 from bot.models import Department
-from bot.services.notices import URGENCY_ROW
+from bot.services.notices import ATTACHMENTS, URGENCY_ROW
 
 _URGENCY_ICONS = {
     Urgency.CRITICAL: "🔴",
@@ -54,6 +54,12 @@ class BindCb(CallbackData, prefix="k1"):
     asset_id: int
 
 
+class AttachCb(CallbackData, prefix="m1"):
+    """Send the ticket's photos and voice messages to the engineer who asks."""
+
+    ticket_id: int
+
+
 class VoiceAction(StrEnum):
     CREATE = "create"
     FIX = "fix"
@@ -77,7 +83,14 @@ def ticket_keyboard(
     builder = InlineKeyboardBuilder()
     actions = []
     for name in buttons:
-        if name == URGENCY_ROW:
+        if name == ATTACHMENTS:
+            actions.append(
+                InlineKeyboardButton(
+                    text=t("button.attachments"),
+                    callback_data=AttachCb(ticket_id=ticket_id).pack(),
+                )
+            )
+        elif name == URGENCY_ROW:
             builder.row(
                 *(
                     InlineKeyboardButton(
@@ -138,7 +151,8 @@ def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 KNOWN_PREFIXES = frozenset(
-    cb.__prefix__ for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb)
+    cb.__prefix__
+    for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb, AttachCb)
 )
 
 

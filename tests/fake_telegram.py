@@ -266,6 +266,7 @@ class FakeTelegram:
             "sendmessage": self._send_message,
             "sendphoto": partial(self._send_file, "sendPhoto", "photo"),
             "senddocument": partial(self._send_file, "sendDocument", "document"),
+            "sendvoice": partial(self._send_file, "sendVoice", "voice"),
             "editmessagetext": partial(self._edit, "editMessageText"),
             "editmessagecaption": partial(self._edit, "editMessageCaption"),
             "editmessagereplymarkup": partial(self._edit, "editMessageReplyMarkup"),
@@ -508,6 +509,8 @@ class FakeTelegram:
         ids = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
         if kind == "photo":
             return self._send(method, p, {"photo": [{**ids, "width": 1280, "height": 960}]})
+        if kind == "voice":
+            meta = {"duration": int(p.get("duration") or 1), **meta}
         return self._send(method, p, {kind: {**ids, **meta}})
 
     def _send(self, method: str, p: JSON, content: JSON) -> JSON:

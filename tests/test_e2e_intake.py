@@ -179,3 +179,21 @@ async def test_bad_pictures_and_links(desk: App, tg: FakeTelegram) -> None:
     await nurse.expect("QR 코드 'NOPE-1'에 해당하는 장비가 등록되어 있지 않습니다")
     async with desk.sessionmaker() as session:
         assert await session.scalar(select(Ticket)) is None
+
+
+async def test_engineer_sees_the_reporters_photo(desk: App, tg: FakeTelegram) -> None:
+    engineer, nurse = tg.user(9001), tg.user(5001)
+    await engineer.send_command("duty")
+    await engineer.expect("근무를 시작")
+    update = await nurse.send_photo(label_photo("PR-0001"), caption="용지함 파손")
+    job = await engineer.expect("새 작업 #1")
+    assert "📎 사진·녹음" in job.button_texts
+    await tg.user(9002).press_data(job.buttons[-1][1] or "", job)  # another engineer
+    assert await tg.user(9002).expect_answer() == "You are not allowed to do that."
+    await nurse.press_data(job.buttons[-1][1] or "", job)  # the ward user
+    assert await nurse.expect_answer() == "이 작업을 할 권한이 없습니다."
+    await engineer.press("사진·녹음", job)
+    photo = await engineer.expect("#1 첨부", predicate=lambda m: m.method == "sendPhoto")
+    sent_id = tg.calls_to("sendPhoto")[-1].params["photo"]
+    assert sent_id == update["message"]["photo"][-1]["file_id"]  # the largest size
+    assert photo.chat_id == 9001

@@ -54,6 +54,12 @@ async def test_voice_report_prefills_and_keeps_the_recording(
         assert (ticket.department.name, ticket.device_type) == ("원무과", "전화기")
         assert ticket.description in heard.text and ticket.description in ack.text
     assert await voice_of(desk, 1) == [update["message"]["voice"]["file_id"]]
+    engineer = tg.user(9001)
+    await engineer.send_command("duty")
+    job = await engineer.expect("새 작업 #1")
+    await engineer.press("사진·녹음", job)
+    await engineer.expect("#1 첨부", predicate=lambda m: m.method == "sendVoice")
+    assert tg.calls_to("sendVoice")[-1].params["voice"] == update["message"]["voice"]["file_id"]
 
 
 async def test_voice_draft_can_be_corrected_by_typing(

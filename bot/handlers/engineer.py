@@ -11,14 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dispatch.queues import engineer_queue
 from bot.domain.enums import Role
-from bot.domain.ticket_flow import Action
+from bot.domain.ticket_flow import Action, NotAllowed
 from bot.filters import RoleIs
 from bot.handlers.media import read_picture
 from bot.handlers.replies import set_buttons
 from bot.handlers.scanning import offer_binding
 from bot.i18n import Translator
-from bot.keyboards import BindCb, FlowAction, FlowCb, TicketCb, abort_keyboard, ticket_keyboard
-from bot.models import Asset, Staff
+from bot.keyboards import (
+    AttachCb,
+    BindCb,
+    FlowAction,
+    FlowCb,
+    TicketCb,
+    abort_keyboard,
+    ticket_keyboard,
+)
+from bot.models import Asset, AttachmentKind, Staff
 from bot.notify.render import ticket_params
 from bot.services.assets import asset_from_scans
 from bot.services.tickets import TicketService, engineer_buttons
@@ -164,6 +172,27 @@ async def bind_picked(
     await set_buttons(callback, None)
 
 
+async def show_attachments(
+    callback: CallbackQuery,
+    callback_data: AttachCb,
+    bot: Bot,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+) -> None:
+    """The reporter's photos and voice messages, re-sent by file id to the engineer on the job."""
+    ticket = await tickets.get(callback_data.ticket_id)
+    if ticket.assignee_id != staff.id:
+        raise NotAllowed(ticket.number, action="attachments")
+    await callback.answer()
+    caption = t("scan.attachment", number=ticket.number)
+    for item in await tickets.attachments(ticket.id):
+        if item.kind is AttachmentKind.PHOTO:
+            await bot.send_photo(staff.telegram_id, item.file_id, caption=caption)
+        else:
+            await bot.send_voice(staff.telegram_id, item.file_id, caption=caption)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.ENGINEER))
@@ -180,5 +209,6 @@ def build_router() -> Router:
     router.message.register(bind_from_photo, F.photo)
     router.message.register(bind_from_photo, F.document.mime_type.startswith("image/"))
     router.callback_query.register(bind_picked, BindCb.filter())
+    router.callback_query.register(show_attachments, AttachCb.filter())
     router.callback_query.register(abort_flow, FlowCb.filter(F.action == FlowAction.ABORT))
     return router

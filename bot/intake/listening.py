@@ -2,6 +2,7 @@
 all CPU work in the executor so text messages are answered meanwhile."""
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.intake.speech import Audio, SpeechModel, Vocabulary, best_match, decode_audio, is_silent
 
+log = logging.getLogger(__name__)
 DEPARTMENT_CUTOFF = 75.0
 DEVICE_CUTOFF = 75.0
 
@@ -51,7 +53,13 @@ class Transcriber:
             if self._model is None:
                 self._model = SpeechModel(self.model_path)
             if self._vocabulary is None or self._vocabulary[0] != phrases:
-                self._vocabulary = (phrases, self._model.vocabulary(phrases))
+                vocabulary = self._model.vocabulary(phrases)
+                if vocabulary.missing:
+                    log.warning(
+                        "speech grammar: the model lacks %s; left out",
+                        ", ".join(vocabulary.missing),
+                    )
+                self._vocabulary = (phrases, vocabulary)
             return self._model, self._vocabulary[1]
 
     def _listen(self, data: bytes, max_seconds: float, names: HospitalNames) -> Heard:

@@ -7,6 +7,8 @@ from bot.models import Staff
 
 URGENCY_ROW = "urgency"
 """Pseudo-button in a Notice: the row of urgency choices under a fresh report."""
+ATTACHMENTS = "attachments"
+"""Pseudo-button in a Notice: show the ticket's photos and voice messages."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from bot.models import (
     Ticket,
     TicketEvent,
 )
-from bot.services.notices import URGENCY_ROW, Notice
+from bot.services.notices import ATTACHMENTS, URGENCY_ROW, Notice
 
 _STAMPS = {
     TicketStatus.ASSIGNED: "assigned_at",
@@ -171,6 +171,7 @@ class TicketService:
         )
         for kind, file_id in attachments:
             self.attach(ticket, reporter, kind, file_id)
+        await self.session.flush()
         outcome = Outcome(ticket)
         await self._dispatch(ticket, outcome)
         created = await self._reporter_notice(ticket, "ticket.created")
@@ -447,4 +448,13 @@ class TicketService:
 
     async def _engineer_notice(self, ticket: Ticket, key: str) -> Notice:
         assert ticket.assignee is not None
-        return await self._notice(ticket, ticket.assignee, key, engineer_buttons(ticket))
+        buttons = engineer_buttons(ticket)
+        if await self.attachments(ticket.id):
+            buttons = (*buttons, ATTACHMENTS)
+        return await self._notice(ticket, ticket.assignee, key, buttons)
+
+    async def attachments(self, ticket_id: int) -> list[Attachment]:
+        rows = await self.session.scalars(
+            select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+        )
+        return list(rows.all())
