@@ -7,6 +7,8 @@ TEST_DATABASE_URL names a server (a throwaway database is created there and drop
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -208,3 +210,20 @@ async def register(tg: FakeTelegram, user_id: int, department: str, name: str = 
     await nurse.press(department, await nurse.expect("소속 부서를 선택해 주세요 (1/1 쪽)"))
     await nurse.expect_answer()
     await nurse.expect(f"소속 부서: {department}")
+
+
+def repairbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in `tmp_path`, with a database there and no token unless given."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    clean["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    clean.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -4,30 +4,13 @@ import asyncio
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DEPARTMENTS_CSV
+from tests.conftest import DEPARTMENTS_CSV, repairbot
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def repairbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    clean["PYTHONPATH"] = str(ROOT)
-    clean.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_run_without_token_says_so_in_one_line(tmp_path: Path) -> None:

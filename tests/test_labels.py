@@ -1,9 +1,7 @@
 """Printed labels: their QR codes decode back to the right deep links."""
 
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from PIL import Image
@@ -11,9 +9,8 @@ from PIL import Image
 from bot.domain.deeplinks import asset_code_from_scan, asset_link
 from bot.intake.qr import decode_qr
 from bot.labels import COLUMNS, ROWS, LabelData, label_image, sheets, write_labels
-from tests.conftest import ASSETS_CSV, DEPARTMENTS_CSV
+from tests.conftest import ASSETS_CSV, DEPARTMENTS_CSV, repairbot
 
-ROOT = Path(__file__).resolve().parents[1]
 BOT = "hospital_it_bot"
 
 
@@ -62,37 +59,23 @@ def test_write_labels_pdf_and_png(tmp_path: Path) -> None:
 
 
 def test_labels_command(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}",
-        "BOT_USERNAME": BOT,
-    }
     (tmp_path / "d.csv").write_text(DEPARTMENTS_CSV)
     (tmp_path / "a.csv").write_text(ASSETS_CSV)
 
-    def repairbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return repairbot(tmp_path, *args, BOT_USERNAME=BOT)
 
-    assert repairbot("import", "departments", "d.csv").returncode == 0
-    assert repairbot("import", "assets", "a.csv").returncode == 0
-    done = repairbot("labels", "--out", "er.png", "--department", "응급실")
+    assert run("import", "departments", "d.csv").returncode == 0
+    assert run("import", "assets", "a.csv").returncode == 0
+    done = run("labels", "--out", "er.png", "--department", "응급실")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "wrote er.png (1 page)"
     assert decode_qr((tmp_path / "er.png").read_bytes()) == [asset_link(BOT, "PR-0001")]
-    done = repairbot("labels", "--out", "all.pdf")
+    done = run("labels", "--out", "all.pdf")
     assert done.returncode == 0 and "(1 page)" in done.stdout
-    missing = repairbot("labels", "--out", "x.pdf", "--asset", "NOPE")
+    missing = run("labels", "--out", "x.pdf", "--asset", "NOPE")
     assert missing.returncode == 1 and "error: unknown asset codes: NOPE" in missing.stderr
-    too_many = repairbot("labels", "--out", "x.png")
+    too_many = run("labels", "--out", "x.png")
     assert too_many.returncode == 1 and "a PNG holds one label" in too_many.stderr
 
 
@@ -105,15 +88,7 @@ def test_code_too_long_for_a_link_is_printed_bare() -> None:
 def test_decode_qr_command(tmp_path: Path) -> None:
     write_labels(items(1), BOT, tmp_path / "one.png")
     (tmp_path / "notes.txt").write_text("not an image")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "decode-qr", "one.png", "notes.txt", "gone.png"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = repairbot(tmp_path, "decode-qr", "one.png", "notes.txt", "gone.png")
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         f"one.png: {asset_link(BOT, 'PC-0000')}",

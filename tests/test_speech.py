@@ -5,9 +5,6 @@ the way Telegram sends voice notes. The ~0.5 GB model is loaded once for the mod
 """
 
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from bot.intake.speech import (
     is_silent,
 )
 from tests.audio import needs_speech_tools, ogg_opus, speech
+from tests.conftest import repairbot
 
 pytestmark = needs_speech_tools
 
@@ -156,27 +154,11 @@ def test_too_long_audio_is_refused() -> None:
 
 def test_transcribe_command(tmp_path: Path) -> None:
     """`repairbot transcribe`: plain and grammar passes, per file; bad files reported."""
-    root = Path(__file__).resolve().parents[1]
     (tmp_path / "clip.ogg").write_bytes(speech("원무과 전화기가 안 돼요"))
     (tmp_path / "junk.wav").write_bytes(b"RIFF nonsense")
-    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
     (tmp_path / "d.csv").write_text("name,zone,priority\n원무과,A,0\n")
-    subprocess.run(
-        [sys.executable, "-m", "bot", "import", "departments", "d.csv"],
-        cwd=tmp_path,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "transcribe", "--grammar", "clip.ogg", "junk.wav"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    assert repairbot(tmp_path, "import", "departments", "d.csv").returncode == 0
+    done = repairbot(tmp_path, "transcribe", "--grammar", "clip.ogg", "junk.wav")
     lines = done.stdout.splitlines()
     assert done.returncode == 1
     assert lines[0].startswith("clip.ogg: ") and len(lines[0]) > len("clip.ogg: ")
