@@ -145,8 +145,9 @@ async def report_photo(
     asset, code = await asset_from_scans(session, picture.codes)
     caption = (message.caption or "").strip()
     if asset is not None:
-        if await tickets.open_ticket_for(asset) is not None or not caption:
-            await offer_report(message, state, t, tickets, asset, picture.file_id)
+        open_ticket = await tickets.open_ticket_for(asset)
+        if open_ticket is not None or not caption:
+            await offer_report(message, state, t, tickets, asset, picture.file_id, open_ticket)
             return
         outcome = await tickets.report(
             staff, caption, asset=asset, attachments=photo_attachments(picture.file_id)

@@ -6,7 +6,7 @@ from aiogram.types import Message
 
 from bot.i18n import Translator
 from bot.keyboards import bind_keyboard, new_report_keyboard
-from bot.models import Asset, AttachmentKind, Staff
+from bot.models import Asset, AttachmentKind, Staff, Ticket
 from bot.notify.render import ticket_params
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
@@ -35,9 +35,11 @@ async def offer_report(
     tickets: TicketService,
     asset: Asset,
     photo_file_id: str | None = None,
+    open_ticket: Ticket | None = None,
 ) -> None:
-    """Show the device's open ticket instead of a duplicate; else ask what is wrong with it."""
-    open_ticket = await tickets.open_ticket_for(asset)
+    """Show the device's open ticket instead of a duplicate; else ask what is wrong with it.
+    Callers that already looked the open ticket up pass it in."""
+    open_ticket = open_ticket or await tickets.open_ticket_for(asset)
     if open_ticket is not None:
         position = await tickets.position(open_ticket)
         params = {
