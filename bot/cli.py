@@ -15,6 +15,7 @@ from bot.labels import COLUMNS, ROWS, LabelData, write_labels
 from bot.migrate import upgrade
 from bot.services.assets import assets_to_label, hospital_names
 from bot.services.importer import Importer, ImportFailed, ImportKind, ImportReport
+from bot.sla.policy import PolicyError, load_policy
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
@@ -185,6 +186,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.command == "run":
         settings.token()
+        try:
+            load_policy(settings.sla_policy)
+        except PolicyError as exc:
+            raise ConfigError(f"SLA_POLICY {exc}") from None
     upgrade(settings.database_url)
     if args.command == "run":
         asyncio.run(_run(settings))

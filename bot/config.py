@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     auto_close_check_every: timedelta = timedelta(minutes=1)
     outbox_poll_every: timedelta = timedelta(seconds=2)
     voice_max_seconds: int = 120
+    sla_policy: Path | None = None
     vosk_model_path: str | None = None
 
     @field_validator("bot_token")

@@ -1,0 +1,1 @@
+"""Service-level limits: how long each stage of a job may take, and the arithmetic of deadlines."""
