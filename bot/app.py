@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -22,7 +23,9 @@ from bot.i18n import Translator
 from bot.intake.listening import Transcriber
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
 from bot.notify.outbox import OutboxSender
+from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
+from bot.sla.policy import SlaPolicy, load_policy
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class App:
     dispatcher: Dispatcher
     sender: OutboxSender
     scheduler: AsyncIOScheduler
+    policy: SlaPolicy
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def auto_close(self) -> None:
@@ -75,6 +79,18 @@ class App:
             )
             await UnitOfWork(session, self.clock).commit(outcome.notices)
         if outcome.notices:
+            self.sender.wake()
+
+    async def sla_scan(self) -> None:
+        """Reminders and escalations for stages over their limit; once each, across restarts."""
+        async with self.jobs_running, self.sessionmaker() as session:
+            try:
+                notices = await SlaService(session, self.clock, self.policy).scan()
+                await UnitOfWork(session, self.clock).commit(notices)
+            except IntegrityError:
+                await session.rollback()  # another process sent these; the next scan moves on
+                return
+        if notices:
             self.sender.wake()
 
     async def set_commands(self) -> None:
@@ -100,7 +116,16 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
     dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler)
+    policy = load_policy(settings.sla_policy)
+    app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler, policy)
+    scheduler.add_job(
+        app.sla_scan,
+        "interval",
+        seconds=settings.sla_scan_every.total_seconds(),
+        id="sla_scan",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         app.auto_close,
         "interval",

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     outbox_poll_every: timedelta = timedelta(seconds=2)
     voice_max_seconds: int = 120
     sla_policy: Path | None = None
+    sla_scan_every: timedelta = timedelta(seconds=30)
     vosk_model_path: str | None = None
 
     @field_validator("bot_token")
@@ -108,7 +109,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "auto_close_after", "auto_close_check_every", "outbox_poll_every", mode="before"
+        "auto_close_after",
+        "auto_close_check_every",
+        "outbox_poll_every",
+        "sla_scan_every",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:

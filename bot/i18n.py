@@ -8,8 +8,13 @@ from typing import Any
 
 from bot.config import SUPPORTED_LANGUAGES
 from bot.domain.enums import TicketStatus, Urgency
+from bot.sla.policy import Stage
 
-_ENUM_SECTIONS: dict[type[StrEnum], str] = {Urgency: "urgency", TicketStatus: "status"}
+_ENUM_SECTIONS: dict[type[StrEnum], str] = {
+    Urgency: "urgency",
+    TicketStatus: "status",
+    Stage: "stage",
+}
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:

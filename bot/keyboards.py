@@ -54,6 +54,18 @@ class BindCb(CallbackData, prefix="k1"):
     asset_id: int
 
 
+class ReminderAction(StrEnum):
+    SNOOZE = "snooze"
+    ON_IT = "on_it"
+
+
+class ReminderCb(CallbackData, prefix="r1"):
+    """The engineer's answer to an SLA reminder, recorded on the ticket."""
+
+    action: ReminderAction
+    ticket_id: int
+
+
 class AttachCb(CallbackData, prefix="m1"):
     """Send the ticket's photos and voice messages to the engineer who asks."""
 
@@ -83,7 +95,16 @@ def ticket_keyboard(
     builder = InlineKeyboardBuilder()
     actions = []
     for name in buttons:
-        if name == ATTACHMENTS:
+        if name in {a.value for a in ReminderAction}:
+            actions.append(
+                InlineKeyboardButton(
+                    text=t(f"button.{name}"),
+                    callback_data=ReminderCb(
+                        action=ReminderAction(name), ticket_id=ticket_id
+                    ).pack(),
+                )
+            )
+        elif name == ATTACHMENTS:
             actions.append(
                 InlineKeyboardButton(
                     text=t("button.attachments"),
@@ -152,7 +173,7 @@ def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 KNOWN_PREFIXES = frozenset(
     cb.__prefix__
-    for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb, AttachCb)
+    for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb, AttachCb, ReminderCb)
 )
 
 

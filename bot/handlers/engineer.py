@@ -22,6 +22,7 @@ from bot.keyboards import (
     BindCb,
     FlowAction,
     FlowCb,
+    ReminderCb,
     TicketCb,
     abort_keyboard,
     ticket_keyboard,
@@ -193,6 +194,20 @@ async def show_attachments(
             await bot.send_voice(staff.telegram_id, item.file_id, caption=caption)
 
 
+async def reminder_answer(
+    callback: CallbackQuery,
+    callback_data: ReminderCb,
+    staff: Staff,
+    t: Translator,
+    tickets: TicketService,
+    uow: UnitOfWork,
+) -> None:
+    await tickets.answer_reminder(staff, callback_data.ticket_id, callback_data.action.value)
+    await uow.commit()
+    await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
+    await set_buttons(callback, None)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.ENGINEER))
@@ -210,5 +225,6 @@ def build_router() -> Router:
     router.message.register(bind_from_photo, F.document.mime_type.startswith("image/"))
     router.callback_query.register(bind_picked, BindCb.filter())
     router.callback_query.register(show_attachments, AttachCb.filter())
+    router.callback_query.register(reminder_answer, ReminderCb.filter())
     router.callback_query.register(abort_flow, FlowCb.filter(F.action == FlowAction.ABORT))
     return router

@@ -1,5 +1,6 @@
 """All tables; importing this package registers them on Base.metadata."""
 
+from bot.models.alert import AlertKind, SlaAlert
 from bot.models.asset import Asset
 from bot.models.attachment import Attachment, AttachmentKind
 from bot.models.base import Base
@@ -8,6 +9,7 @@ from bot.models.outbox import OutboxMessage, OutboxStatus
 from bot.models.ticket import Ticket, TicketEvent
 
 __all__ = [
+    "AlertKind",
     "Asset",
     "Attachment",
     "AttachmentKind",
@@ -15,6 +17,7 @@ __all__ = [
     "Department",
     "OutboxMessage",
     "OutboxStatus",
+    "SlaAlert",
     "Staff",
     "Ticket",
     "TicketEvent",

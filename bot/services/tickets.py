@@ -303,6 +303,15 @@ class TicketService:
         await self._flush(ticket)
         return outcome
 
+    async def answer_reminder(self, staff: Staff, ticket_id: int, answer: str) -> Ticket:
+        """An engineer's "later" or "on it" to an SLA reminder, kept in the ticket's log."""
+        ticket = await self.get(ticket_id)
+        if staff.id != ticket.assignee_id:
+            raise NotAllowed(ticket.number, action="reminder")
+        self._log(ticket, staff, f"reminder_{answer}", ticket.status, ticket.status)
+        await self.session.flush()
+        return ticket
+
     async def set_urgency(self, staff: Staff, ticket_id: int, urgency: Urgency) -> Outcome:
         ticket = await self.get(ticket_id)
         allowed = staff.role in {Role.SUPERVISOR, Role.ADMIN} or staff.id in {

@@ -1,0 +1,59 @@
+"""SLA reminders over the fake Bot API with a policy in seconds: remind, answer, escalate,
+and a restart before the deadline still gives exactly one reminder."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import create_sessionmaker
+from bot.domain.enums import Urgency
+from bot.models import TicketEvent
+from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
+from tests.fake_telegram import FakeTelegram
+
+DRILL = "\n".join(
+    f'[urgency.{u.value}]\naccept = "2s"\nrepair = "1h"\nsent_out = "7d"\nloan = "14d"\n'
+    'escalate_after = "2s"\n'
+    for u in Urgency
+)
+
+
+async def test_remind_answer_escalate_and_survive_a_restart(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    (tmp_path / "drill.toml").write_text(DRILL)
+    settings = bot_settings(
+        database_url, tg, sla_policy=tmp_path / "drill.toml", sla_scan_every=timedelta(seconds=1)
+    )
+    engineer, nurse, supervisor = tg.user(9001), tg.user(5001), tg.user(9100)
+    async with polling_bot(settings, tg):
+        await engineer.send_command("duty")
+        await engineer.expect("근무를 시작")
+        await nurse.send_text("수액 펌프 모니터 꺼짐")
+        await engineer.expect("새 작업 #1")
+    # Stopped before the 2 s accept deadline; started again after it.
+    async with polling_bot(settings, tg) as app:
+        reminder = await engineer.expect("⏰ #1 수락 기한이", timeout=10)
+        assert reminder.button_texts == ["⏳ 조금 뒤에", "🙋 처리 중"]
+        await nurse.expect("⏰ #1 수락 기한이", timeout=10)
+        await engineer.press("처리 중", reminder)
+        assert await engineer.expect_answer() == "#1 처리 중으로 기록했습니다."
+        await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
+        alert = await supervisor.expect("🚨 #1 수락 기한 초과", timeout=10)
+        assert "김엔지" in alert.text and "내과 병동" in alert.text
+        await engineer.expect_nothing(within=2.5)  # no second reminder for the same deadline
+        async with app.sessionmaker() as session:
+            answers = (
+                await session.scalars(
+                    select(TicketEvent.action).where(TicketEvent.action.like("reminder_%"))
+                )
+            ).all()
+        assert answers == ["reminder_on_it"]
+    reminders = [
+        o for o in engineer.outputs if o.method == "sendMessage" and o.text.startswith("⏰")
+    ]
+    assert len(reminders) == 1
