@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
 CPU_WORKERS = 2
 """Threads for image decoding (and speech): the machine's cores, so the event loop stays free."""
-COMMANDS = ("start", "my", "queue", "duty", "department", "help")
+COMMANDS = ("start", "my", "queue", "duty", "department", "overdue", "engineers", "help")
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -46,9 +46,10 @@ def build_dispatcher(
     clock: Clock,
     sender: OutboxSender,
     cpu: Executor,
+    policy: SlaPolicy,
 ) -> Dispatcher:
     transcriber = Transcriber(cpu, settings.vosk_model_path)
-    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu, transcriber=transcriber)
+    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu, transcriber=transcriber, policy=policy)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
@@ -114,9 +115,9 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     bot = build_bot(settings)
     sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
-    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu)
-    scheduler = AsyncIOScheduler(timezone=settings.tz)
     policy = load_policy(settings.sla_policy)
+    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu, policy)
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler, policy)
     scheduler.add_job(
         app.sla_scan,

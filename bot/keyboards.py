@@ -66,6 +66,13 @@ class ReminderCb(CallbackData, prefix="r1"):
     ticket_id: int
 
 
+class DutyCb(CallbackData, prefix="y1"):
+    """A supervisor switches an engineer on or off duty."""
+
+    staff_id: int
+    on: bool
+
+
 class AttachCb(CallbackData, prefix="m1"):
     """Send the ticket's photos and voice messages to the engineer who asks."""
 
@@ -173,7 +180,18 @@ def abort_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 KNOWN_PREFIXES = frozenset(
     cb.__prefix__
-    for cb in (TicketCb, UrgencyCb, DeptCb, FlowCb, AssetCb, BindCb, VoiceCb, AttachCb, ReminderCb)
+    for cb in (
+        TicketCb,
+        UrgencyCb,
+        DeptCb,
+        FlowCb,
+        AssetCb,
+        BindCb,
+        VoiceCb,
+        AttachCb,
+        ReminderCb,
+        DutyCb,
+    )
 )
 
 
@@ -199,4 +217,18 @@ def voice_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("button.voice_create"), callback_data=VoiceCb(action=VoiceAction.CREATE))
     builder.button(text=t("button.voice_fix"), callback_data=VoiceCb(action=VoiceAction.FIX))
+    return builder.as_markup()
+
+
+def engineers_keyboard(
+    t: Translator, engineers: Sequence[tuple[int, str, bool]]
+) -> InlineKeyboardMarkup:
+    """One button per engineer: pressing it switches their duty."""
+    builder = InlineKeyboardBuilder()
+    for staff_id, name, on_duty in engineers:
+        mark = t("supervise.on_mark" if on_duty else "supervise.off_mark")
+        builder.button(
+            text=f"{mark} {name}", callback_data=DutyCb(staff_id=staff_id, on=not on_duty)
+        )
+    builder.adjust(2)
     return builder.as_markup()

@@ -1,6 +1,7 @@
 """SLA reminders over the fake Bot API with a policy in seconds: remind, answer, escalate,
 and a restart before the deadline still gives exactly one reminder."""
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_sessionmaker
 from bot.domain.enums import Urgency
+from bot.keyboards import DutyCb
 from bot.models import TicketEvent
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram
@@ -57,3 +59,34 @@ async def test_remind_answer_escalate_and_survive_a_restart(
         o for o in engineer.outputs if o.method == "sendMessage" and o.text.startswith("⏰")
     ]
     assert len(reminders) == 1
+
+
+async def test_supervisor_sees_overdue_and_switches_duty(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    (tmp_path / "drill.toml").write_text(DRILL)
+    settings = bot_settings(database_url, tg, sla_policy=tmp_path / "drill.toml")
+    engineer, other, nurse, supervisor = tg.user(9001), tg.user(9002), tg.user(5001), tg.user(9100)
+    async with polling_bot(settings, tg):
+        await supervisor.send_command("overdue")
+        await supervisor.expect("기한이 지난 작업이 없습니다")
+        await supervisor.send_command("engineers")
+        board = await supervisor.expect("엔지니어 근무 현황")
+        assert "⚪ 김엔지 · 구역 A · 대기열 0건" in board.text
+        await supervisor.press("김엔지", board)
+        assert await supervisor.expect_answer() == "김엔지: 근무 중"
+        edited = await supervisor.expect("🟢 김엔지")
+        assert edited.message_id == board.message_id
+        await engineer.expect("박관리 관리자가 근무 중으로 바꿨습니다")
+        await nurse.send_text("모니터 안 나옴")
+        await engineer.expect("새 작업 #1")
+        await asyncio.sleep(2.2)  # past the drill's 2 s accept limit
+        await supervisor.send_command("overdue")
+        late = await supervisor.expect("기한이 지난 작업 (1건)")
+        assert "#1 수락" in late.text and "담당: 김엔지" in late.text
+        await other.press_data(DutyCb(staff_id=9001, on=False).pack(), board)
+        assert await other.expect_answer() == "You are not allowed to do that."
+        await nurse.send_command("engineers")
+        await nurse.expect("알 수 없는 명령입니다")

@@ -6,8 +6,8 @@ tests (or replicas in one process) run several dispatchers.
 
 from aiogram import Router
 
-from bot.handlers import common, engineer, fallback, reporter, voice
+from bot.handlers import common, engineer, fallback, reporter, supervisor, voice
 
 
 def get_routers() -> list[Router]:
-    return [m.build_router() for m in (common, voice, reporter, engineer, fallback)]
+    return [m.build_router() for m in (common, voice, reporter, engineer, supervisor, fallback)]

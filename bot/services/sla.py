@@ -79,10 +79,23 @@ class SlaService:
                             )
                         ).all()
                     )
-                params = self._params(ticket, running)
+                params = self.late_params(ticket, running)
                 notices.extend(Notice(s, "sla.escalation", params, ticket.id) for s in supervisors)
         await self.session.flush()
         return notices
+
+    async def overdue(self) -> list[tuple[Ticket, Due]]:
+        """Open tickets whose running stage is past its limit, most overdue first."""
+        now = self.clock.now()
+        tickets = (
+            await self.session.scalars(select(Ticket).where(Ticket.status.in_(QUEUED_STATUSES)))
+        ).all()
+        late = []
+        for ticket in tickets:
+            running = due(self.policy, clock_of(ticket))
+            if running is not None and now >= running.deadline:
+                late.append((ticket, running))
+        return sorted(late, key=lambda pair: pair[1].deadline)
 
     def _record(self, ticket: Ticket, running: Due, kind: AlertKind) -> None:
         self.session.add(
@@ -95,7 +108,7 @@ class SlaService:
             )
         )
 
-    def _params(self, ticket: Ticket, running: Due) -> dict[str, object]:
+    def late_params(self, ticket: Ticket, running: Due) -> dict[str, object]:
         late = max(self.clock.now() - running.deadline, timedelta(seconds=1))
         return {
             "number": ticket.number,
@@ -107,7 +120,7 @@ class SlaService:
         }
 
     def _reminders(self, ticket: Ticket, running: Due) -> list[Notice]:
-        params = self._params(ticket, running)
+        params = self.late_params(ticket, running)
         notices = [Notice(ticket.reporter, "sla.reporter_reminder", params, ticket.id)]
         if ticket.assignee is not None:
             notices.insert(

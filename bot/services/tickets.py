@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,7 +20,7 @@ from bot.dispatch.queues import (
     serialize_dispatch,
     waiting_pool,
 )
-from bot.domain.enums import OPEN_STATUSES, Role, TicketStatus, Urgency
+from bot.domain.enums import OPEN_STATUSES, QUEUED_STATUSES, Role, TicketStatus, Urgency
 from bot.domain.ticket_flow import (
     ENGINEER_BUTTONS,
     REPORTER_BUTTONS,
@@ -359,6 +359,32 @@ class TicketService:
             self._move(ticket, Action.AUTO_CLOSE, None)
             outcome.notices.append(await self._reporter_notice(ticket, "ticket.auto_closed"))
             await self._flush(ticket)
+        return outcome
+
+    async def engineers(self) -> list[tuple[Staff, int]]:
+        """Every engineer with the number of jobs in their queue, by name."""
+        rows = await self.session.execute(
+            select(Staff, func.count(Ticket.id))
+            .outerjoin(
+                Ticket,
+                (Ticket.assignee_id == Staff.id) & Ticket.status.in_(QUEUED_STATUSES),
+            )
+            .where(Staff.role == Role.ENGINEER)
+            .group_by(Staff.id)
+            .order_by(Staff.name)
+        )
+        return [(staff, count) for staff, count in rows]
+
+    async def set_duty_by(self, supervisor: Staff, engineer_id: int, on_duty: bool) -> Outcome:
+        """A supervisor puts an engineer on or off duty; the engineer is told."""
+        if supervisor.role not in {Role.SUPERVISOR, Role.ADMIN}:
+            raise NotAllowed(action="duty")
+        engineer = await self.session.get(Staff, engineer_id)
+        if engineer is None or engineer.role is not Role.ENGINEER:
+            raise NotAllowed(action="duty")
+        outcome = await self.set_duty(engineer, on_duty)
+        key = "duty.set_on" if on_duty else "duty.set_off"
+        outcome.notices.insert(0, Notice(engineer, key, {"supervisor": supervisor.name}))
         return outcome
 
     async def set_duty(self, engineer: Staff, on_duty: bool) -> Outcome:
