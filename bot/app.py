@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
 CPU_WORKERS = 2
 """Threads for image decoding (and speech): the machine's cores, so the event loop stays free."""
-COMMANDS = ("start", "my", "queue", "duty", "department", "overdue", "engineers", "help")
+COMMANDS = ("start", "my", "queue", "duty", "department", "overdue", "engineers", "summary", "help")
 
 
 def build_bot(settings: Settings) -> Bot:

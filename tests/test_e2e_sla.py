@@ -2,18 +2,21 @@
 and a restart before the deadline still gives exactly one reminder."""
 
 import asyncio
-from datetime import timedelta
+import io
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import App
 from bot.db import create_sessionmaker
 from bot.domain.enums import Urgency
 from bot.keyboards import DutyCb
 from bot.models import TicketEvent
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, UploadedFile
 
 DRILL = "\n".join(
     f'[urgency.{u.value}]\naccept = "2s"\nrepair = "1h"\nsent_out = "7d"\nloan = "14d"\n'
@@ -90,3 +93,38 @@ async def test_supervisor_sees_overdue_and_switches_duty(
         assert await other.expect_answer() == "You are not allowed to do that."
         await nurse.send_command("engineers")
         await nurse.expect("알 수 없는 명령입니다")
+
+
+async def test_summary_matches_the_day_and_sends_a_chart(desk: App, tg: FakeTelegram) -> None:
+    engineer, nurse, supervisor = tg.user(9001), tg.user(5001), tg.user(9100)
+    await engineer.send_command("duty")
+    await engineer.expect("근무를 시작")
+    for text in ("첫째 고장", "둘째 고장"):
+        await nurse.send_text(text)
+        await nurse.expect("접수되었습니다")
+    job = await engineer.expect("새 작업 #1")
+    await engineer.press("수락", job)
+    await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
+    await engineer.press("처리 완료", job)
+    await engineer.expect("처리 내용을 짧게")
+    await engineer.send_text("재부팅")
+    await nurse.press("해결 확인", await nurse.expect("#1 처리 완료"))
+    await nurse.expect("#1 종료되었습니다")
+
+    await supervisor.send_command("summary")
+    today = datetime.now(desk.settings.tz).date().isoformat()
+    text = (await supervisor.expect(f"📊 {today} 수리 현황")).text
+    assert "접수 2건 · 재요청 0건 · 종료 1건 · 진행 중 1건 · 기한 초과 0건" in text
+    assert "- 김엔지: 1건 · 0분 · 0분" in text and "- Lee Eng: 0건 · - · -" in text
+    assert "접수가 많은 부서: 내과 병동 2" in text
+    chart = await supervisor.expect(predicate=lambda m: m.method == "sendPhoto")
+    upload = tg.calls_to("sendPhoto")[-1].params["photo"]
+    assert isinstance(upload, UploadedFile) and upload.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert Image.open(io.BytesIO(upload.data)).size == (800, 360)
+    assert chart.chat_id == 9100
+
+    await supervisor.send_command("summary", "2020-01-01")
+    old = (await supervisor.expect("📊 2020-01-01")).text
+    assert "접수 0건 · 재요청 0건 · 종료 0건 · 진행 중 1건" in old
+    await supervisor.send_command("summary", "어제")
+    await supervisor.expect("날짜는 2026-11-23 처럼 적어 주세요")

@@ -102,3 +102,15 @@ async def queue_position(session: AsyncSession, ticket: Ticket) -> int | None:
     else:
         return None
     return position_in([t.id for t in queue], ticket.id)
+
+
+async def engineers_with_queue(session: AsyncSession) -> list[tuple[Staff, int]]:
+    """Every engineer with the number of jobs in their queue, by name."""
+    rows = await session.execute(
+        select(Staff, func.count(Ticket.id))
+        .outerjoin(Ticket, (Ticket.assignee_id == Staff.id) & Ticket.status.in_(QUEUED_STATUSES))
+        .where(Staff.role == Role.ENGINEER)
+        .group_by(Staff.id)
+        .order_by(Staff.name)
+    )
+    return [(staff, count) for staff, count in rows]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,7 +20,7 @@ from bot.dispatch.queues import (
     serialize_dispatch,
     waiting_pool,
 )
-from bot.domain.enums import OPEN_STATUSES, QUEUED_STATUSES, Role, TicketStatus, Urgency
+from bot.domain.enums import OPEN_STATUSES, Role, TicketStatus, Urgency
 from bot.domain.ticket_flow import (
     ENGINEER_BUTTONS,
     REPORTER_BUTTONS,
@@ -360,20 +360,6 @@ class TicketService:
             outcome.notices.append(await self._reporter_notice(ticket, "ticket.auto_closed"))
             await self._flush(ticket)
         return outcome
-
-    async def engineers(self) -> list[tuple[Staff, int]]:
-        """Every engineer with the number of jobs in their queue, by name."""
-        rows = await self.session.execute(
-            select(Staff, func.count(Ticket.id))
-            .outerjoin(
-                Ticket,
-                (Ticket.assignee_id == Staff.id) & Ticket.status.in_(QUEUED_STATUSES),
-            )
-            .where(Staff.role == Role.ENGINEER)
-            .group_by(Staff.id)
-            .order_by(Staff.name)
-        )
-        return [(staff, count) for staff, count in rows]
 
     async def set_duty_by(self, supervisor: Staff, engineer_id: int, on_duty: bool) -> Outcome:
         """A supervisor puts an engineer on or off duty; the engineer is told."""
