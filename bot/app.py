@@ -22,6 +22,7 @@ from bot.handlers import get_routers
 from bot.i18n import Translator
 from bot.intake.listening import Transcriber
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
+from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import OutboxSender
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
@@ -70,6 +71,7 @@ class App:
     sender: OutboxSender
     scheduler: AsyncIOScheduler
     policy: SlaPolicy
+    cpu: Executor
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def auto_close(self) -> None:
@@ -92,6 +94,25 @@ class App:
                 await session.rollback()  # another process sent these; the next scan moves on
                 return
         if notices:
+            self.sender.wake()
+
+    async def daily_summary(self) -> None:
+        """Queue today's summary if its time has come and it was not queued yet."""
+        async with self.jobs_running, self.sessionmaker() as session:
+            try:
+                queued = await queue_daily_summary(
+                    session,
+                    self.clock,
+                    self.policy,
+                    self.settings.tz,
+                    self.settings.summary_time,
+                    self.cpu,
+                )
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()  # another process queued it first
+                return
+        if queued:
             self.sender.wake()
 
     async def set_commands(self) -> None:
@@ -118,7 +139,22 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     policy = load_policy(settings.sla_policy)
     dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu, policy)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler, policy)
+    app = App(
+        settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler, policy, cpu
+    )
+    if (at := settings.summary_time) is not None:
+        scheduler.add_job(
+            app.daily_summary,
+            "cron",
+            hour=at.hour,
+            minute=at.minute,
+            second=at.second,
+            id="daily_summary",
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        # Catch up at start: a summary due while the bot was down goes out now, still once.
+        scheduler.add_job(app.daily_summary, id="daily_summary_catch_up")
     scheduler.add_job(
         app.sla_scan,
         "interval",

@@ -1,7 +1,7 @@
 """One Settings object, read from the environment and `.env`."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     voice_max_seconds: int = 120
     sla_policy: Path | None = None
     sla_scan_every: timedelta = timedelta(seconds=30)
+    summary_time: time | None = time(8, 0)
     vosk_model_path: str | None = None
 
     @field_validator("bot_token")
@@ -91,6 +92,12 @@ class Settings(BaseSettings):
         if value is not None and not (Path(value) / "am").is_dir():
             raise ValueError(f"{value!r} is not a Vosk model directory (no am/ inside)")
         return value
+
+    @field_validator("summary_time", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        """`SUMMARY_TIME=off` (or empty) turns the daily summary off."""
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off"} else value
 
     @field_validator("default_language")
     @classmethod

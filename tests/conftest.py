@@ -170,6 +170,7 @@ def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Se
         "database_url": database_url,
         "telegram_api_url": tg.base_url,
         "outbox_poll_every": timedelta(milliseconds=100),
+        "summary_time": None,  # tests that want the daily summary set its time
         **overrides,
     }
     return load_settings(**values)

@@ -128,3 +128,26 @@ async def test_summary_matches_the_day_and_sends_a_chart(desk: App, tg: FakeTele
     assert "접수 0건 · 재요청 0건 · 종료 0건 · 진행 중 1건" in old
     await supervisor.send_command("summary", "어제")
     await supervisor.expect("날짜는 2026-11-23 처럼 적어 주세요")
+
+
+async def test_daily_summary_arrives_once_even_across_a_restart(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    probe = bot_settings(database_url, tg)
+    soon = (datetime.now(probe.tz) + timedelta(seconds=3)).time().replace(microsecond=0)
+    settings = bot_settings(database_url, tg, summary_time=soon)
+    supervisor = tg.user(9100)
+    async with polling_bot(settings, tg):
+        await supervisor.expect_nothing(within=1.0)  # not before its time
+        text = await supervisor.expect("수리 현황", timeout=10)
+        assert "접수 0건" in text.text
+        chart = await supervisor.expect("최근 14일 접수와 종료", timeout=10)
+        assert chart.method == "sendPhoto"
+    async with polling_bot(settings, tg):  # the catch-up at start finds it already queued
+        await supervisor.expect_nothing(within=1.5)
+    photos = [c for c in tg.calls_to("sendPhoto") if c.params["chat_id"] == 9100]
+    assert len(photos) == 1
+    assert isinstance(photos[0].params["photo"], UploadedFile)
+    assert photos[0].params["photo"].data.startswith(b"\x89PNG")

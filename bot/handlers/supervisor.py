@@ -3,14 +3,12 @@
 import asyncio
 from concurrent.futures import Executor
 from datetime import date
-from functools import partial
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts import opened_closed_chart
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatch.queues import engineers_with_queue
@@ -19,9 +17,10 @@ from bot.filters import RoleIs
 from bot.i18n import Translator
 from bot.keyboards import DutyCb, engineers_keyboard
 from bot.models import Staff
+from bot.notify.daily import chart_of, summary_text
 from bot.notify.render import ticket_params
 from bot.services.sla import SlaService
-from bot.services.summary import DaySummary, day_summary
+from bot.services.summary import day_summary
 from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy
 from bot.unit_of_work import UnitOfWork
@@ -81,41 +80,6 @@ async def switch_duty(
         await callback.message.edit_text(text, reply_markup=keyboard)
 
 
-def _minutes(t: Translator, value: float | None) -> str:
-    return t("summary.none") if value is None else t("summary.minutes", value=round(value))
-
-
-def summary_text(t: Translator, day: DaySummary, overdue: int) -> str:
-    def listing(items: list[tuple[str, int]]) -> str:
-        return ", ".join(f"{name} {count}" for name, count in items) or t("summary.none")
-
-    lines = [
-        t("summary.header", day=day.day.isoformat()),
-        t(
-            "summary.counts",
-            received=day.received,
-            reopened=day.reopened,
-            closed=day.closed,
-            still_open=day.still_open,
-            overdue=overdue,
-        ),
-        t("summary.engineers"),
-        *(
-            t(
-                "summary.engineer_line",
-                name=e.name,
-                queue=e.queue,
-                accept=_minutes(t, e.accept_minutes),
-                resolve=_minutes(t, e.resolve_minutes),
-            )
-            for e in day.engineers
-        ),
-        t("summary.departments", items=listing(day.departments)),
-        t("summary.models", items=listing(day.models)),
-    ]
-    return "\n".join(lines)
-
-
 async def show_summary(
     message: Message,
     command: CommandObject,
@@ -136,17 +100,7 @@ async def show_summary(
     summary = await day_summary(session, day, settings.tz)
     overdue = len(await SlaService(session, clock, policy).overdue()) if day == today else 0
     await message.answer(summary_text(t, summary, overdue))
-    chart = await asyncio.get_running_loop().run_in_executor(
-        cpu,
-        partial(
-            opened_closed_chart,
-            summary.chart_days,
-            summary.chart_opened,
-            summary.chart_closed,
-            t("summary.chart_title"),
-            (t("summary.opened"), t("summary.closed")),
-        ),
-    )
+    chart = await asyncio.get_running_loop().run_in_executor(cpu, chart_of(t, summary))
     await message.answer_photo(BufferedInputFile(chart, f"summary-{day.isoformat()}.png"))
 
 

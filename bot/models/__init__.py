@@ -5,7 +5,7 @@ from bot.models.asset import Asset
 from bot.models.attachment import Attachment, AttachmentKind
 from bot.models.base import Base
 from bot.models.org import Department, Staff, Zone, staff_zones
-from bot.models.outbox import OutboxMessage, OutboxStatus
+from bot.models.outbox import OutboxMessage, OutboxStatus, SummaryRun
 from bot.models.ticket import Ticket, TicketEvent
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "OutboxStatus",
     "SlaAlert",
     "Staff",
+    "SummaryRun",
     "Ticket",
     "TicketEvent",
     "Zone",

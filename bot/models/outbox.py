@@ -1,9 +1,9 @@
 """Messages waiting to leave: written with the change that caused them, sent by a worker."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy import BigInteger, Date, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, str_enum
@@ -23,6 +23,8 @@ class OutboxMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     reply_markup: Mapped[str | None] = mapped_column(Text)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A PNG to send as a photo, `text` its caption (charts: a few tens of kB)."""
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus), default=OutboxStatus.PENDING
     )
@@ -31,3 +33,12 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class SummaryRun(Base):
+    """The daily summary was queued for this local day: once, across restarts and processes."""
+
+    __tablename__ = "summary_runs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    queued_at: Mapped[datetime]

@@ -20,7 +20,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,23 +46,30 @@ class Outbox:
         self.added = 0
 
     def add(self, notices: Iterable[Notice]) -> None:
-        now = self.clock.now()
         for notice in notices:
             message = render(notice)
-            self.session.add(
-                OutboxMessage(
-                    chat_id=message.chat_id,
-                    text=message.text,
-                    reply_markup=(
-                        message.markup.model_dump_json(exclude_none=True)
-                        if message.markup
-                        else None
-                    ),
-                    created_at=now,
-                    next_attempt_at=now,
-                )
+            self.add_message(message.chat_id, message.text, message.markup)
+
+    def add_message(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        photo: bytes | None = None,
+    ) -> None:
+        """A rendered message (or a photo with `text` as caption) for one chat."""
+        now = self.clock.now()
+        self.session.add(
+            OutboxMessage(
+                chat_id=chat_id,
+                text=text,
+                reply_markup=markup.model_dump_json(exclude_none=True) if markup else None,
+                photo=photo,
+                created_at=now,
+                next_attempt_at=now,
             )
-            self.added += 1
+        )
+        self.added += 1
 
 
 class OutboxSender:
@@ -134,16 +141,17 @@ class OutboxSender:
     async def _send(self, row: OutboxMessage) -> bool:
         now = self.clock.now()
         row.attempts += 1
+        markup = (
+            InlineKeyboardMarkup.model_validate_json(row.reply_markup) if row.reply_markup else None
+        )
         try:
-            await self.bot.send_message(
-                chat_id=row.chat_id,
-                text=row.text,
-                reply_markup=(
-                    InlineKeyboardMarkup.model_validate_json(row.reply_markup)
-                    if row.reply_markup
-                    else None
-                ),
-            )
+            if row.photo is not None:
+                picture = BufferedInputFile(row.photo, f"{row.id}.png")
+                await self.bot.send_photo(
+                    row.chat_id, picture, caption=row.text, reply_markup=markup
+                )
+            else:
+                await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
         except TelegramRetryAfter as exc:
             row.next_attempt_at = now + timedelta(seconds=exc.retry_after)
             row.last_error = f"retry after {exc.retry_after}s"
