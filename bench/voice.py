@@ -28,7 +28,14 @@ from rapidfuzz.distance import Levenshtein
 from bot.intake.speech import Audio, SpeechModel, best_match, decode_audio, is_silent
 
 DEPARTMENTS = [
-    "내과 병동", "외과 병동", "응급실", "원무과", "중환자실", "소아과", "영상의학과", "약제부"
+    "내과 병동",
+    "외과 병동",
+    "응급실",
+    "원무과",
+    "중환자실",
+    "소아과",
+    "영상의학과",
+    "약제부",
 ]
 DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
 LOCATIONS = ["간호사실", "접수창구", "수술실"]
@@ -37,7 +44,19 @@ MODELS = ["LaserJet M404", "삼성 S24", "PACS 뷰어"]  # asset models: shows r
 # Everyday words of a fault report, all in the model's vocabulary: with --fillers they join the
 # grammar so that speech around the names has somewhere to go other than a wrong name.
 FILLERS = [
-    "가", "이", "에", "에서", "고장", "났어요", "안", "돼요", "오류", "화면", "전원", "종이", "요"
+    "가",
+    "이",
+    "에",
+    "에서",
+    "고장",
+    "났어요",
+    "안",
+    "돼요",
+    "오류",
+    "화면",
+    "전원",
+    "종이",
+    "요",
 ]
 
 # (spoken text, department, device type)
@@ -92,8 +111,23 @@ def synthesise(text: str, rate: int, sample_rate: int = 16_000) -> bytes:
         capture_output=True,
     ).stdout
     raw = subprocess.run(
-        ["sox", "-t", "wav", "-", "-t", "raw", "-e", "float", "-b", "32", "-c", "1",
-         "-r", str(sample_rate), "-"],
+        [
+            "sox",
+            "-t",
+            "wav",
+            "-",
+            "-t",
+            "raw",
+            "-e",
+            "float",
+            "-b",
+            "32",
+            "-c",
+            "1",
+            "-r",
+            str(sample_rate),
+            "-",
+        ],
         input=wav,
         check=True,
         capture_output=True,
@@ -177,9 +211,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script, easier to read unsplit
             decode_time += spent
             clips.append(Clip(text, department, device, rate, audio))
     audio_seconds = sum(c.audio.seconds for c in clips)
-    print(f"synthesised {len(clips)} clips, {audio_seconds:.1f} s of audio, "
-          f"{ogg_bytes / 1024:.0f} KiB OGG/Opus in {time.perf_counter() - start:.1f} s; "
-          f"decode+resample {decode_time / len(clips) * 1000:.1f} ms/clip")
+    print(
+        f"synthesised {len(clips)} clips, {audio_seconds:.1f} s of audio, "
+        f"{ogg_bytes / 1024:.0f} KiB OGG/Opus in {time.perf_counter() - start:.1f} s; "
+        f"decode+resample {decode_time / len(clips) * 1000:.1f} ms/clip"
+    )
     silent = sum(is_silent(c.audio) for c in clips)
     print(f"clips flagged silent (should be 0): {silent}")
 
@@ -235,8 +271,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script, easier to read unsplit
         score("device plain", dev_plain, clip.device)
         score("device both", dev_both, clip.device)
         if args.verbose:
-            print(f"[{clip.rate}] {clip.text}\n   plain:   {plain}\n   grammar: {grammar}\n"
-                  f"   dept {dept_both}  device {dev_both}")
+            print(
+                f"[{clip.rate}] {clip.text}\n   plain:   {plain}\n   grammar: {grammar}\n"
+                f"   dept {dept_both}  device {dev_both}"
+            )
 
     # --- concurrency -------------------------------------------------------------------
     long_messages = []
@@ -268,11 +306,16 @@ def main() -> None:  # noqa: PLR0915 - one linear script, easier to read unsplit
         ("RTF plain pass (warm)", f"{plain_time / audio_seconds:.3f}"),
         ("RTF grammar pass (warm)", f"{grammar_time / audio_seconds:.3f}"),
         ("model load", f"{load_time:.2f} s"),
-        ("plain: first use / reuse / other clip", f"{plain_first:.2f} s / {plain_again:.2f} s / "
-         f"{plain_other:.2f} s  ({probe.seconds:.1f} s clip)"),
+        (
+            "plain: first use / reuse / other clip",
+            f"{plain_first:.2f} s / {plain_again:.2f} s / "
+            f"{plain_other:.2f} s  ({probe.seconds:.1f} s clip)",
+        ),
         ("grammar: first use / reuse", f"{grammar_first:.2f} s / {grammar_again:.2f} s"),
-        ("RSS before / after load / warm", f"{rss_before:.0f} / {rss_loaded:.0f} / "
-         f"{rss_warm:.0f} MiB"),
+        (
+            "RSS before / after load / warm",
+            f"{rss_before:.0f} / {rss_loaded:.0f} / {rss_warm:.0f} MiB",
+        ),
         ("peak RSS (after 2 concurrent)", f"{peak:.0f} MiB"),
         ("2 concurrent messages", f"{serial_audio:.0f} s audio, both passes, {wall:.1f} s wall"),
         ("  event-loop lag max / p99", f"{max_lag * 1000:.1f} ms / {p99_lag * 1000:.1f} ms"),
