@@ -14,31 +14,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import resource
-import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import soundfile  # type: ignore[import-untyped, unused-ignore]
 from rapidfuzz.distance import Levenshtein
 
-from bot.intake.speech import Audio, SpeechModel, best_match, decode_audio, is_silent
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
 
-DEPARTMENTS = [
-    "내과 병동",
-    "외과 병동",
-    "응급실",
-    "원무과",
-    "중환자실",
-    "소아과",
-    "영상의학과",
-    "약제부",
-]
-DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
-LOCATIONS = ["간호사실", "접수창구", "수술실"]
+from bot.intake.speech import (  # noqa: E402
+    Audio,
+    SpeechModel,
+    best_match,
+    decode_audio,
+    is_silent,
+)
+from tests.audio import DEPARTMENTS, DEVICES, LOCATIONS, speech  # noqa: E402
+
 MODELS = ["LaserJet M404", "삼성 S24", "PACS 뷰어"]  # asset models: shows re-spelling / missing
 
 # Everyday words of a fault report, all in the model's vocabulary: with --fillers they join the
@@ -101,41 +98,6 @@ class Clip:
     device: str
     rate: int
     audio: Audio
-
-
-def synthesise(text: str, rate: int, sample_rate: int = 16_000) -> bytes:
-    """espeak-ng Korean -> sox 16 kHz mono -> OGG/Opus bytes, like a Telegram voice note."""
-    wav = subprocess.run(
-        ["espeak-ng", "-v", "ko", "-s", str(rate), "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    raw = subprocess.run(
-        [
-            "sox",
-            "-t",
-            "wav",
-            "-",
-            "-t",
-            "raw",
-            "-e",
-            "float",
-            "-b",
-            "32",
-            "-c",
-            "1",
-            "-r",
-            str(sample_rate),
-            "-",
-        ],
-        input=wav,
-        check=True,
-        capture_output=True,
-    ).stdout
-    samples = np.frombuffer(raw, dtype=np.float32)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, samples, sample_rate, format="OGG", subtype="OPUS")
-    return buffer.getvalue()
 
 
 def cer(reference: str, hypothesis: str) -> float:
@@ -205,7 +167,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script, easier to read unsplit
     decode_time = 0.0
     for text, department, device in PHRASES:
         for rate in rates:
-            data = synthesise(text, rate)
+            data = speech(text, speed=rate)
             ogg_bytes += len(data)
             audio, spent = timed(decode_audio, data, 120.0)
             decode_time += spent

@@ -8,6 +8,20 @@ import numpy as np
 import pytest
 import soundfile  # type: ignore[import-untyped, unused-ignore]
 
+DEPARTMENTS = [
+    "내과 병동",
+    "외과 병동",
+    "응급실",
+    "원무과",
+    "중환자실",
+    "소아과",
+    "영상의학과",
+    "약제부",
+]
+DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
+LOCATIONS = ["간호사실", "접수창구", "수술실"]
+"""A sample hospital's names, for the speech tests and bench/voice.py."""
+
 needs_speech_tools = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,
     reason="espeak-ng and sox synthesise the test speech (.ci/run installs them)",

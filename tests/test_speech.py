@@ -21,23 +21,10 @@ from bot.intake.speech import (
     decode_audio,
     is_silent,
 )
-from tests.audio import needs_speech_tools, ogg_opus, speech
+from tests.audio import DEPARTMENTS, DEVICES, LOCATIONS, needs_speech_tools, ogg_opus, speech
 from tests.conftest import repairbot
 
 pytestmark = needs_speech_tools
-
-DEPARTMENTS = [
-    "내과 병동",
-    "외과 병동",
-    "응급실",
-    "원무과",
-    "중환자실",
-    "소아과",
-    "영상의학과",
-    "약제부",
-]
-DEVICES = ["프린터", "모니터", "키오스크", "컴퓨터", "스캐너", "전화기", "바코드 리더기"]
-LOCATIONS = ["간호사실", "접수창구", "수술실"]
 
 
 @pytest.fixture(scope="module")
