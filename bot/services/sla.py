@@ -53,17 +53,9 @@ class SlaService:
                 await self.session.scalars(select(SlaAlert).where(SlaAlert.ticket_id.in_(open_ids)))
             ).all()
         }
-        tickets = (
-            await self.session.scalars(
-                select(Ticket).where(Ticket.status.in_(QUEUED_STATUSES)).order_by(Ticket.id)
-            )
-        ).all()
         notices: list[Notice] = []
         supervisors: list[Staff] | None = None
-        for ticket in tickets:
-            running = due(self.policy, clock_of(ticket))
-            if running is None or now < running.deadline:
-                continue
+        for ticket, running in await self.overdue():
             if (ticket.id, running.stage.value, AlertKind.REMINDER, running.deadline) not in sent:
                 self._record(ticket, running, AlertKind.REMINDER)
                 notices.extend(self._reminders(ticket, running))
