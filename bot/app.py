@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -24,6 +26,7 @@ from bot.intake.listening import Transcriber
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import OutboxSender
+from bot.services.inspections import open_due_inspections
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy, load_policy
@@ -33,7 +36,20 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
 CPU_WORKERS = 2
 """Threads for image decoding (and speech): the machine's cores, so the event loop stays free."""
-COMMANDS = ("start", "my", "queue", "duty", "department", "overdue", "engineers", "summary", "help")
+COMMANDS = (
+    "start",
+    "my",
+    "queue",
+    "duty",
+    "spares",
+    "asset",
+    "kb",
+    "department",
+    "overdue",
+    "engineers",
+    "summary",
+    "help",
+)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -96,6 +112,18 @@ class App:
         if notices:
             self.sender.wake()
 
+    async def inspections(self) -> None:
+        """Open inspection tickets for devices whose interval has passed."""
+        async with self.jobs_running, self.sessionmaker() as session:
+            outcome = await open_due_inspections(
+                TicketService(session, self.clock),
+                self.policy,
+                self.settings.inspections_per_day,
+            )
+            await UnitOfWork(session, self.clock).commit(outcome.notices)
+        if outcome.notices:
+            self.sender.wake()
+
     async def daily_summary(self) -> None:
         """Queue today's summary if its time has come and it was not queued yet."""
         async with self.jobs_running, self.sessionmaker() as session:
@@ -155,22 +183,23 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
         )
         # Catch up at start: a summary due while the bot was down goes out now, still once.
         scheduler.add_job(app.daily_summary, id="daily_summary_catch_up")
-    scheduler.add_job(
-        app.sla_scan,
-        "interval",
-        seconds=settings.sla_scan_every.total_seconds(),
-        id="sla_scan",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        app.auto_close,
-        "interval",
-        seconds=settings.auto_close_check_every.total_seconds(),
-        id="auto_close",
-        max_instances=1,
-        coalesce=True,
-    )
+
+    def every(period: timedelta, job: Callable[[], Awaitable[None]], **extra: Any) -> None:
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=period.total_seconds(),
+            id=job.__name__,
+            max_instances=1,
+            coalesce=True,
+            **extra,
+        )
+
+    every(settings.sla_scan_every, app.sla_scan)
+    every(settings.auto_close_check_every, app.auto_close)
+    if policy.inspection and settings.inspections_per_day:
+        # Also once at start, so a new interval does not wait an hour.
+        every(settings.inspection_check_every, app.inspections, next_run_time=datetime.now(UTC))
     sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler.start()
     try:

@@ -5,7 +5,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     sla_policy: Path | None = None
     sla_scan_every: timedelta = timedelta(seconds=30)
     summary_time: time | None = time(8, 0)
+    inspection_check_every: timedelta = timedelta(hours=1)
+    inspections_per_day: int = Field(default=20, ge=0)
     vosk_model_path: str | None = None
 
     @field_validator("bot_token")
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
         "auto_close_check_every",
         "outbox_poll_every",
         "sla_scan_every",
+        "inspection_check_every",
         mode="before",
     )
     @classmethod

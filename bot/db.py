@@ -1,8 +1,13 @@
 """Async engine and session factory; the same code serves SQLite and PostgreSQL."""
 
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -35,3 +40,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def _server_execute(admin_url: str, *statements: str) -> None:
+    """Statements that cannot run in a transaction (CREATE/DROP DATABASE), on the server."""
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def throwaway_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server `admin_url` names, dropped afterwards:
+    for the test suite and the benchmarks, which must not touch a real one."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_server_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_server_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -13,3 +13,8 @@ class RoleIs(Filter):
 
     async def __call__(self, event: TelegramObject, staff: Staff | None = None) -> bool:
         return staff is not None and staff.role in self.roles
+
+
+class Registered(Filter):
+    async def __call__(self, event: TelegramObject, staff: Staff | None = None) -> bool:
+        return staff is not None

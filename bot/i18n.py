@@ -1,20 +1,26 @@
 """Locale catalogs (TOML per language) and the translator handed to handlers and the renderer."""
 
 import tomllib
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.domain.enums import TicketStatus, Urgency
+from bot.domain.enums import AssetStatus, TicketStatus, Urgency
+from bot.domain.repairs import Cause, VendorResult
 from bot.sla.policy import Stage
 
-_ENUM_SECTIONS: dict[type[StrEnum], str] = {
-    Urgency: "urgency",
-    TicketStatus: "status",
-    Stage: "stage",
+_ENUM_KEYS: dict[type[StrEnum], str] = {
+    Urgency: "urgency.",
+    TicketStatus: "status.",
+    Stage: "stage.",
+    AssetStatus: "asset_status.",
+    Cause: "report.cause_",
+    VendorResult: "vendor.result_",
 }
+"""Where an enum value's words live: the key is this prefix plus the value."""
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -44,10 +50,19 @@ class Translator:
     def __call__(self, key: str, **params: Any) -> str:
         return self._messages[key].format_map({k: self._value(v) for k, v in params.items()})
 
+    def money(self, amount: Decimal) -> str:
+        """An amount with thousands separators, cents only when there are any."""
+        whole = amount == amount.to_integral_value()
+        return self("common.money", amount=f"{amount:,.0f}" if whole else f"{amount:,.2f}")
+
+    def word(self, value: StrEnum) -> str:
+        """An enum value (urgency, status, cause...) in this language."""
+        return str(self._value(value))
+
     def _value(self, value: Any) -> Any:
-        for enum, section in _ENUM_SECTIONS.items():
+        for enum, prefix in _ENUM_KEYS.items():
             if isinstance(value, enum):
-                return self._messages[f"{section}.{value.value}"]
+                return self._messages[f"{prefix}{value.value}"]
         return self._messages["common.none"] if value is None else value
 
 

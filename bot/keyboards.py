@@ -7,10 +7,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.domain.enums import Urgency
-from bot.domain.ticket_flow import Action
+from bot.domain.enums import AssetStatus, Urgency
+from bot.domain.repairs import TIME_CHOICES, Cause, VendorResult
+from bot.domain.ticket_flow import Action, Tool
 from bot.i18n import Translator
-from bot.models import Department
+from bot.models import Asset, Department, SpareLoan
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW
 
 _URGENCY_ICONS = {
@@ -96,13 +97,88 @@ class FlowCb(CallbackData, prefix="f1"):
     action: FlowAction
 
 
+class ToolCb(CallbackData, prefix="o1"):
+    """Invite a helper or lend a spare: opens a picker."""
+
+    tool: Tool
+    ticket_id: int
+
+
+class PickPurpose(StrEnum):
+    TRANSFER = "transfer"
+    HELPER = "helper"
+
+
+class PickCb(CallbackData, prefix="p1"):
+    """An engineer picked from the on-duty list, to hand the job to or to help."""
+
+    purpose: PickPurpose
+    ticket_id: int
+    staff_id: int
+
+
+class LendCb(CallbackData, prefix="l1"):
+    ticket_id: int
+    spare_id: int
+
+
+class ReturnCb(CallbackData, prefix="n1"):
+    """A lent spare is back in the pool."""
+
+    loan_id: int
+
+
+class ReceiveCb(CallbackData, prefix="b1"):
+    """The device is back from the vendor, with this result."""
+
+    ticket_id: int
+    result: VendorResult
+
+
+class AnswerCb(CallbackData, prefix="c1"):
+    """A fixed answer to the current step of a guided form (repair report, send-out)."""
+
+    value: str
+
+
+class AssetStatusCb(CallbackData, prefix="x1"):
+    asset_id: int
+    status: AssetStatus
+
+
+class KbOp(StrEnum):
+    ADD = "add"
+    ADD_SELF = "self"
+
+
+class KbCb(CallbackData, prefix="q1"):
+    """Turn a resolved ticket's report into a knowledge-base article."""
+
+    op: KbOp
+    ticket_id: int
+
+
+class SelfHelpCb(CallbackData, prefix="h1"):
+    """A ward user says a self-help article fixed their device."""
+
+    article_id: int
+    asset_id: int
+
+
 def ticket_keyboard(
     t: Translator, ticket_id: int, buttons: Iterable[str]
 ) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
     actions = []
     for name in buttons:
-        if name in {a.value for a in ReminderAction}:
+        if name in {tool.value for tool in Tool}:
+            actions.append(
+                InlineKeyboardButton(
+                    text=t(f"button.{name}"),
+                    callback_data=ToolCb(tool=Tool(name), ticket_id=ticket_id).pack(),
+                )
+            )
+        elif name in {a.value for a in ReminderAction}:
             actions.append(
                 InlineKeyboardButton(
                     text=t(f"button.{name}"),
@@ -136,8 +212,8 @@ def ticket_keyboard(
                     callback_data=TicketCb(action=action, ticket_id=ticket_id).pack(),
                 )
             )
-    if actions:
-        builder.row(*actions)
+    for start in range(0, len(actions), 2):
+        builder.row(*actions[start : start + 2])
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
 
@@ -191,6 +267,15 @@ KNOWN_PREFIXES = frozenset(
         AttachCb,
         ReminderCb,
         DutyCb,
+        ToolCb,
+        PickCb,
+        LendCb,
+        ReturnCb,
+        ReceiveCb,
+        AnswerCb,
+        AssetStatusCb,
+        KbCb,
+        SelfHelpCb,
     )
 )
 
@@ -232,3 +317,114 @@ def engineers_keyboard(
         )
     builder.adjust(2)
     return builder.as_markup()
+
+
+def _one_per_row(builder: InlineKeyboardBuilder) -> InlineKeyboardMarkup:
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def pick_keyboard(
+    t: Translator,
+    purpose: PickPurpose,
+    ticket_id: int,
+    engineers: Sequence[tuple[int, str, int]],
+) -> InlineKeyboardMarkup:
+    """On-duty engineers with their queue length, then a way out."""
+    builder = InlineKeyboardBuilder()
+    for staff_id, name, queue in engineers:
+        builder.button(
+            text=t("handover.choice", name=name, queue=queue),
+            callback_data=PickCb(purpose=purpose, ticket_id=ticket_id, staff_id=staff_id),
+        )
+    builder.button(text=t("button.abort"), callback_data=FlowCb(action=FlowAction.ABORT))
+    return _one_per_row(builder)
+
+
+def spares_keyboard(t: Translator, ticket_id: int, spares: Sequence[Asset]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for spare in spares:
+        builder.button(
+            text=f"{spare.code} · {spare.type} · {spare.model}"[:60],
+            callback_data=LendCb(ticket_id=ticket_id, spare_id=spare.id),
+        )
+    builder.button(text=t("button.abort"), callback_data=FlowCb(action=FlowAction.ABORT))
+    return _one_per_row(builder)
+
+
+def loans_keyboard(t: Translator, loans: Sequence[SpareLoan]) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    for loan in loans:
+        builder.button(
+            text=t("spares.return_button", spare=loan.spare.code),
+            callback_data=ReturnCb(loan_id=loan.id),
+        )
+    return _one_per_row(builder) if loans else None
+
+
+def receive_keyboard(t: Translator, ticket_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for result in VendorResult:
+        builder.button(
+            text=t.word(result),
+            callback_data=ReceiveCb(ticket_id=ticket_id, result=result),
+        )
+    builder.button(text=t("button.abort"), callback_data=FlowCb(action=FlowAction.ABORT))
+    return _one_per_row(builder)
+
+
+def answers_keyboard(
+    t: Translator, answers: Sequence[tuple[str, str]], columns: int = 2
+) -> InlineKeyboardMarkup:
+    """Fixed answers (value, label) to the current step, and a way out."""
+    builder = InlineKeyboardBuilder()
+    for value, label in answers:
+        builder.button(text=label, callback_data=AnswerCb(value=value))
+    builder.adjust(columns)
+    builder.row(
+        InlineKeyboardButton(
+            text=t("button.abort"), callback_data=FlowCb(action=FlowAction.ABORT).pack()
+        )
+    )
+    return builder.as_markup()
+
+
+def cause_answers(t: Translator) -> list[tuple[str, str]]:
+    return [(cause.value, t.word(cause)) for cause in Cause]
+
+
+def time_answers(t: Translator) -> list[tuple[str, str]]:
+    return [(str(m), t("report.minutes", minutes=m)) for m in TIME_CHOICES]
+
+
+def asset_keyboard(
+    t: Translator, asset_id: int, moves: Sequence[AssetStatus]
+) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    for status in moves:
+        builder.button(
+            text=t("asset.move_to", status=t.word(status)),
+            callback_data=AssetStatusCb(asset_id=asset_id, status=status),
+        )
+    return _one_per_row(builder) if moves else None
+
+
+def kb_keyboard(t: Translator, ticket_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("button.kb_add"), callback_data=KbCb(op=KbOp.ADD, ticket_id=ticket_id))
+    builder.button(
+        text=t("button.kb_add_self"), callback_data=KbCb(op=KbOp.ADD_SELF, ticket_id=ticket_id)
+    )
+    return _one_per_row(builder)
+
+
+def self_help_keyboard(
+    t: Translator, asset_id: int, article_ids: Sequence[int]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, article_id in enumerate(article_ids, start=1):
+        builder.button(
+            text=t("selfhelp.fixed", index=index),
+            callback_data=SelfHelpCb(article_id=article_id, asset_id=asset_id),
+        )
+    return _one_per_row(builder)

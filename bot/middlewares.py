@@ -14,6 +14,9 @@ from bot.clock import Clock
 from bot.domain.ticket_flow import ConcurrentChange
 from bot.i18n import Translator, pick_language
 from bot.notify.outbox import OutboxSender
+from bot.services.jobs import JobService
+from bot.services.knowledge import KnowledgeService
+from bot.services.spares import SpareService
 from bot.services.staff import staff_by_telegram_id
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
@@ -78,7 +81,11 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             uow = UnitOfWork(session, self.clock)
             data["session"] = session
             data["uow"] = uow
-            data["tickets"] = TicketService(session, self.clock)
+            tickets = TicketService(session, self.clock)
+            data["tickets"] = tickets
+            data["jobs"] = JobService(tickets)
+            data["spares"] = SpareService(tickets)
+            data["knowledge"] = KnowledgeService(session, self.clock)
             try:
                 result = await handler(event, data)
                 await uow.commit()

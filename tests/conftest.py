@@ -9,20 +9,17 @@ import contextlib
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import App, running_app
 from bot.config import Settings, load_settings
-from bot.db import create_engine, create_sessionmaker
+from bot.db import create_engine, create_sessionmaker, throwaway_database
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.services.importer import Importer, ImportKind
@@ -44,23 +41,6 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
-async def _admin(admin_url: str, *statements: str) -> None:
-    """Run statements outside a transaction on the server TEST_DATABASE_URL names."""
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -72,14 +52,9 @@ def database_url(
         upgrade(url)
         yield url
         return
-    admin_url = os.environ["TEST_DATABASE_URL"]
-    name = f"repairbot_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name)
-    rendered = url.render_as_string(hide_password=False)
-    upgrade(rendered)
-    yield rendered
-    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database(os.environ["TEST_DATABASE_URL"], "repairbot_test") as url:
+        upgrade(url)
+        yield url
 
 
 async def _wipe(engine: AsyncEngine) -> None:
@@ -171,6 +146,7 @@ def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Se
         "telegram_api_url": tg.base_url,
         "outbox_poll_every": timedelta(milliseconds=100),
         "summary_time": None,  # tests that want the daily summary set its time
+        "inspections_per_day": 0,  # tests that want inspection tickets turn them on
         **overrides,
     }
     return load_settings(**values)

@@ -96,4 +96,4 @@ async def test_run_serves_telegram_until_sigterm(tmp_path: Path, tg: FakeTelegra
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
-    assert b"Traceback" not in stderr
+    assert b"Traceback" not in stderr, stderr.decode()[-3000:]

@@ -9,6 +9,7 @@ from bot.keyboards import TicketCb
 from bot.models import Staff, Ticket, TicketEvent
 from tests.conftest import register
 from tests.fake_telegram import FakeTelegram
+from tests.steps import file_repair_report
 
 S = TicketStatus
 
@@ -42,17 +43,22 @@ async def test_report_dispatch_accept_resolve_confirm(desk: App, tg: FakeTelegra
     await engineer.press("수락", job)
     assert await engineer.expect_answer() == "#1 수락했습니다."
     edited = await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
-    assert edited.button_texts == ["📍 현장 도착", "🛠 처리 완료"]
+    assert edited.button_texts == [
+        "📍 현장 도착",
+        "🛠 처리 완료",
+        "🔀 이관",
+        "🤝 지원 요청",
+        "🚚 업체 수리",
+        "🔁 대체 장비 대여",
+    ]
     assert "김엔지 엔지니어가 작업을 수락" in (await nurse.expect("#1")).text
 
     await engineer.press("현장 도착", job)
     await engineer.expect_answer("현장 도착")
     await nurse.expect("#1 김엔지 엔지니어가 현장에 도착했습니다")
 
-    await engineer.press("처리 완료", job)
-    await engineer.expect("처리 내용을 짧게")
-    await engineer.send_text("토너 카트리지 교체")
-    await engineer.expect("#1 처리 완료로 기록했습니다")
+    summary = await file_repair_report(engineer, job, "토너 카트리지 교체", cost="35,000원")
+    assert "원인: 하드웨어" in summary.text and "비용: 35,000원" in summary.text
     resolved = await nurse.expect("#1 처리 완료: 토너 카트리지 교체")
     assert resolved.button_texts == ["👍 해결 확인", "↩️ 다시 요청"]
 
@@ -79,14 +85,12 @@ async def test_reopen_returns_the_job_and_english_engineer(desk: App, tg: FakeTe
     job = await engineer.expect("New job #1 [normal]")
     await engineer.press("Accept", job)
     await engineer.expect_answer("#1 accepted.")
-    await engineer.expect(predicate=lambda m: m.button_texts == ["📍 On site", "🛠 Resolved"])
-    await engineer.press("Resolved", job)
-    await engineer.expect("send a short report")
-    await engineer.send_text("Reseated the cable")
+    await engineer.expect(predicate=lambda m: m.button_texts[:2] == ["📍 On site", "🛠 Resolved"])
+    await file_repair_report(engineer, job, "Reseated the cable", language="en", cause="other")
     await nurse.press("다시 요청", await nurse.expect("#1 처리 완료: Reseated the cable"))
     await nurse.expect("#1 다시 접수되었습니다")
     reopened = await engineer.expect("Reopened job #1")
-    assert reopened.button_texts == ["✅ Accept"]
+    assert reopened.button_texts == ["✅ Accept", "🔀 Transfer"]
     assert (await ticket_row(desk, 1)).status is S.ASSIGNED
 
 

@@ -121,7 +121,8 @@ async def test_engineer_binds_the_device_with_a_label_photo(desk: App, tg: FakeT
     await nurse.send_text("간호사실 PC가 느려요")
     job = await engineer.expect("새 작업 #1")
     await engineer.send_photo(label_photo("PC-0001"))
-    await engineer.expect("장비 PC-0001: 지금 수락했거나 현장에 있는 작업이 없습니다")
+    card = await engineer.expect("🏷 PC-0001 · pc · Dell OptiPlex 7090")  # no job in hand yet
+    assert "상태: 사용 중" in card.text and "수리 0건" in card.text
     await engineer.press("수락", job)
     await engineer.expect_answer("수락했습니다")
     await engineer.send_photo(label_photo("PC-0001"))

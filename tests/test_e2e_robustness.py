@@ -13,6 +13,7 @@ from bot.models import OutboxMessage, OutboxStatus, Ticket, TicketEvent
 from bot.services.importer import Importer, ImportKind
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.steps import file_repair_report
 
 
 async def scalar(app: App, query):  # type: ignore[no-untyped-def]
@@ -26,12 +27,10 @@ async def engineer_on_duty(tg: FakeTelegram, user_id: int = 9001) -> None:
     await engineer.expect("근무를 시작")
 
 
-async def start_resolving(engineer: FakeUser, job: SentMessage) -> SentMessage:
-    """Accept a job, wait for its buttons to change, press resolved: the report prompt."""
+async def accept(engineer: FakeUser, job: SentMessage) -> None:
+    """Accept a job and wait for its buttons to change."""
     await engineer.press("수락", job)
     await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
-    await engineer.press("처리 완료", job)
-    return await engineer.expect("처리 내용을 짧게")
 
 
 async def test_junk_input_gets_polite_answers_and_creates_nothing(
@@ -81,9 +80,12 @@ async def test_engineer_can_abandon_the_report_step(desk: App, tg: FakeTelegram)
     await engineer_on_duty(tg)
     engineer, nurse = tg.user(9001), tg.user(5001)
     await nurse.send_text("바코드 스캐너")
-    ask = await start_resolving(engineer, await engineer.expect("새 작업 #1"))
-    await engineer.press("그만두기", ask)
-    await engineer.expect_answer("처리 완료 입력을 그만두었습니다")
+    job = await engineer.expect("새 작업 #1")
+    await accept(engineer, job)
+    await engineer.press("처리 완료", job)
+    await engineer.press("하드웨어", await engineer.expect("(1/5)"))
+    await engineer.press("그만두기", await engineer.expect("(2/5)"))
+    await engineer.expect_answer("입력을 그만두었습니다")
     await engineer.send_text("이건 보고가 아닙니다")
     await engineer.expect("엔지니어 계정입니다")
     assert (await scalar(desk, select(Ticket.status))) is TicketStatus.ACCEPTED
@@ -176,8 +178,9 @@ async def test_resolved_ticket_auto_closes(
         await engineer_on_duty(tg)
         nurse, engineer = tg.user(5001), tg.user(9001)
         await nurse.send_text("키보드 고장")
-        await start_resolving(engineer, await engineer.expect("새 작업 #1"))
-        await engineer.send_text("키보드 교체")
+        job = await engineer.expect("새 작업 #1")
+        await accept(engineer, job)
+        await file_repair_report(engineer, job, "키보드 교체")
         await nurse.expect("#1 처리 완료")
         await nurse.expect("#1 확인 기간이 지나 자동으로 종료되었습니다", timeout=10)
         ticket = await scalar(app, select(Ticket))

@@ -15,8 +15,10 @@ from bot.db import create_sessionmaker
 from bot.domain.enums import Urgency
 from bot.keyboards import DutyCb
 from bot.models import TicketEvent
+from bot.services.importer import Importer, ImportKind
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, UploadedFile
+from tests.steps import file_repair_report
 
 DRILL = "\n".join(
     f'[urgency.{u.value}]\naccept = "2s"\nrepair = "1h"\nsent_out = "7d"\nloan = "14d"\n'
@@ -105,9 +107,7 @@ async def test_summary_matches_the_day_and_sends_a_chart(desk: App, tg: FakeTele
     job = await engineer.expect("새 작업 #1")
     await engineer.press("수락", job)
     await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
-    await engineer.press("처리 완료", job)
-    await engineer.expect("처리 내용을 짧게")
-    await engineer.send_text("재부팅")
+    await file_repair_report(engineer, job, "재부팅")
     await nurse.press("해결 확인", await nurse.expect("#1 처리 완료"))
     await nurse.expect("#1 종료되었습니다")
 
@@ -151,3 +151,64 @@ async def test_daily_summary_arrives_once_even_across_a_restart(
     assert len(photos) == 1
     assert isinstance(photos[0].params["photo"], UploadedFile)
     assert photos[0].params["photo"].data.startswith(b"\x89PNG")
+
+
+VENDOR_DRILL = (
+    "\n".join(
+        f'[urgency.{u.value}]\naccept = "1h"\nrepair = "1h"\nsent_out = "2s"\nloan = "3s"\n'
+        'escalate_after = "1s"\n'
+        for u in Urgency
+    )
+    + '\n[inspection]\npc = "30d"\n'
+)
+
+SPARE_CSV = """code,type,model,department,location,purchased_on,status
+SP-0001,pc,HP ProDesk 400,원무과,전산실,2020-01-10,spare
+"""
+
+
+async def test_vendor_and_spare_loan_deadlines_and_an_inspection_ticket(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+        await Importer(session, clock, "ko").import_bytes(ImportKind.ASSETS, SPARE_CSV.encode())
+        await session.commit()
+    (tmp_path / "drill.toml").write_text(VENDOR_DRILL)
+    settings = bot_settings(
+        database_url,
+        tg,
+        sla_policy=tmp_path / "drill.toml",
+        sla_scan_every=timedelta(seconds=1),
+        inspections_per_day=5,
+    )
+    engineer, nurse, supervisor = tg.user(9001), tg.user(5001), tg.user(9100)
+    async with polling_bot(settings, tg):
+        # At start the PC is due its first inspection; nobody is on duty yet.
+        await supervisor.expect("#1 (내과 병동, 낮음) 근무 중인 엔지니어가 없어")
+        await engineer.send_command("duty")
+        inspection = await engineer.expect("🔍 정기 점검 #1")
+        assert "PC-0001" in inspection.text
+        await nurse.send_command("start", "a-PC-0001")
+        await nurse.send_text("전원 불량")
+        job = await engineer.expect("새 작업 #2")
+        await engineer.press("수락", job)
+        await engineer.expect_answer("수락했습니다")
+        await engineer.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
+        await engineer.press("대체 장비 대여", job)
+        await engineer.press("SP-0001", await engineer.expect("빌려줄 장비를 고르세요"))
+        await engineer.expect_answer("대여를 기록했습니다")
+        await engineer.press("업체 수리", job)
+        await engineer.expect("업체 이름을")
+        await engineer.send_text("델")
+        await engineer.press("모름", await engineer.expect("예상 입고일은?"))
+        await engineer.expect("🚚 #2 델에 보냈습니다")
+        reminder = await engineer.expect("⏰ #2 외부 수리 기한이", timeout=10)
+        assert reminder.button_texts == ["⏳ 조금 뒤에", "🙋 처리 중"]
+        await nurse.expect("⏰ #2 외부 수리 기한이", timeout=10)
+        await supervisor.expect("🚨 #2 외부 수리 기한 초과", timeout=10)
+        loan = await engineer.expect("⏰ #2 대여 기한이", timeout=10)
+        assert "SP-0001" in loan.text
+        await nurse.expect("⏰ #2 대여 기한이", timeout=10)
+        alert = await supervisor.expect("🚨 #2 대여 기한 초과", timeout=10)
+        assert "SP-0001" in alert.text

@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.enums import TicketStatus, Urgency
+from bot.domain.enums import AssetStatus, TicketStatus, Urgency
 from bot.domain.ticket_flow import Action
-from bot.models import SlaAlert
+from bot.models import Asset, SlaAlert
+from bot.services.jobs import JobService
 from bot.services.sla import SlaService
+from bot.services.spares import SpareService
 from bot.services.tickets import TicketService
 from bot.sla.deadlines import TicketClock, due
 from bot.sla.policy import Stage, parse_policy
@@ -120,3 +122,64 @@ async def test_two_scanners_send_each_alert_once(
         await two.commit()
     assert [len(batch) for batch in sent] == [2, 0]
     assert await hospital.scalar(select(func.count()).select_from(SlaAlert)) == 1
+
+
+def test_vendor_repair_has_its_own_clock_and_repair_restarts_when_it_is_back() -> None:
+    accepted = T0 + timedelta(minutes=5)
+    away = due(POLICY, clock_at(TicketStatus.SENT_OUT, accepted_at=accepted, sent_out_at=T0))
+    assert away is not None and away.stage is Stage.SENT_OUT
+    assert away.deadline == T0 + timedelta(days=7)
+    back = T0 + timedelta(days=3)
+    working = due(
+        POLICY,
+        clock_at(TicketStatus.ACCEPTED, accepted_at=accepted, sent_out_at=T0, back_at=back),
+    )
+    assert working is not None and working.stage is Stage.REPAIR
+    assert working.deadline == back + timedelta(hours=4)
+
+
+async def test_vendor_and_loan_reminders_reach_the_engineer_reporter_and_supervisor(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    tickets, sla = TicketService(hospital, clock), SlaService(hospital, clock, POLICY)
+    await on_duty(tickets, hospital, 9001)
+    engineer, nurse = await person(hospital, 9001), await person(hospital, 5001)
+    pc = await hospital.scalar(select(Asset).where(Asset.code == "PC-0001"))
+    assert pc is not None
+    hospital.add(
+        Asset(
+            code="SP-9", type="pc", model="HP", department=pc.department, status=AssetStatus.SPARE
+        )
+    )
+    await hospital.flush()
+    spare = await hospital.scalar(select(Asset).where(Asset.code == "SP-9"))
+    assert spare is not None
+    ticket = (await tickets.report(nurse, "부팅 불가", asset=pc)).ticket
+    assert ticket is not None
+    await tickets.act(engineer, ticket.id, Action.ACCEPT)
+    await JobService(tickets).send_out(engineer, ticket.id, "델", None)
+    await SpareService(tickets).lend(engineer, ticket.id, spare.id)
+    clock.advance(days=7, seconds=1)
+    notices = await sla.scan()
+    assert sorted((n.recipient.telegram_id, n.key, n.params["stage"]) for n in notices) == [
+        (5001, "sla.reporter_reminder", Stage.SENT_OUT),
+        (9001, "sla.reminder", Stage.SENT_OUT),
+    ]
+    clock.advance(days=7)  # the loan's 14 days are up; the vendor repair has escalated
+    notices = await sla.scan()
+    assert sorted((n.recipient.telegram_id, n.key, n.params["stage"]) for n in notices) == [
+        (5001, "sla.reporter_reminder", Stage.LOAN),
+        (9001, "sla.reminder", Stage.LOAN),
+        (9100, "sla.escalation", Stage.SENT_OUT),
+    ]
+    assert [n.params["spare"] for n in notices if n.params["stage"] is Stage.LOAN] == [
+        " · SP-9",
+        " · SP-9",
+    ]
+    assert await sla.scan() == []
+    clock.advance(minutes=16)
+    assert [(n.key, n.params["stage"]) for n in await sla.scan()] == [
+        ("sla.escalation", Stage.LOAN)
+    ]
+    overdue = await sla.overdue()
+    assert [item.due.stage for item in overdue] == [Stage.SENT_OUT, Stage.LOAN]

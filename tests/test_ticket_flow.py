@@ -5,13 +5,16 @@ import pytest
 from bot.domain.enums import Role, TicketStatus
 from bot.domain.ticket_flow import (
     ENGINEER_BUTTONS,
+    HELPER_BUTTONS,
     REPORTER_BUTTONS,
     SYSTEM,
     TRANSITIONS,
     Action,
     Actor,
     IllegalTransition,
+    Tool,
     may,
+    may_use,
     next_status,
 )
 
@@ -93,7 +96,30 @@ def test_supervisors_may_step_in_but_only_the_system_auto_closes() -> None:
 
 
 def test_buttons_offered_are_legal_in_their_state() -> None:
-    for table in (ENGINEER_BUTTONS, REPORTER_BUTTONS):
-        for status, actions in table.items():
-            for action in actions:
-                assert next_status(1, action, status)
+    for table in (ENGINEER_BUTTONS, HELPER_BUTTONS, REPORTER_BUTTONS):
+        for status, buttons in table.items():
+            for button in buttons:
+                if isinstance(button, Action):
+                    assert next_status(1, button, status)
+                else:
+                    assert Tool(button) in Tool
+
+
+def test_helpers_work_the_job_but_only_the_assignee_hands_it_on() -> None:
+    helper = Actor(staff_id=3, role=Role.ENGINEER)
+    people = {"reporter_id": 1, "assignee_id": 2, "helper_ids": frozenset({3})}
+    for action in (Action.ARRIVE, Action.RESOLVE, Action.SEND_OUT, Action.RECEIVE):
+        assert may(helper, action, **people)
+    for action in (Action.ACCEPT, Action.TRANSFER, Action.CONFIRM, Action.CANCEL):
+        assert not may(helper, action, **people)
+    assert may_use(helper, Tool.LEND, assignee_id=2, helper_ids=frozenset({3}))
+    assert not may_use(helper, Tool.HELPER, assignee_id=2, helper_ids=frozenset({3}))
+    stranger = Actor(staff_id=4, role=Role.ENGINEER)
+    assert not may(stranger, Action.RESOLVE, **people)
+    assert not may_use(stranger, Tool.LEND, assignee_id=2, helper_ids=frozenset({3}))
+
+
+def test_inspection_tickets_have_no_reporter_to_confirm_or_cancel() -> None:
+    reporter = Actor(staff_id=1, role=Role.REPORTER)
+    for action in (Action.CONFIRM, Action.CANCEL, Action.REOPEN):
+        assert not may(reporter, action, reporter_id=None, assignee_id=2)

@@ -181,7 +181,7 @@ async def test_reopen_goes_back_to_the_same_engineer(
     outcome = await service.act(nurse, ticket.id, Action.REOPEN)
     assert (ticket.status, ticket.assignee_id) == (S.ASSIGNED, engineer.id)
     assert [n.key for n in outcome.notices] == ["ticket.reopened", "job.reopened"]
-    assert outcome.notices[1].buttons == ("accept",)
+    assert outcome.notices[1].buttons == ("accept", "transfer")
 
 
 async def test_auto_close_only_after_the_grace_period(

@@ -41,6 +41,7 @@ class TicketStatus(StrEnum):
     ASSIGNED = "assigned"
     ACCEPTED = "accepted"
     ON_SITE = "on_site"
+    SENT_OUT = "sent_out"
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
@@ -53,13 +54,22 @@ OPEN_STATUSES = frozenset(
         TicketStatus.ASSIGNED,
         TicketStatus.ACCEPTED,
         TicketStatus.ON_SITE,
+        TicketStatus.SENT_OUT,
         TicketStatus.REOPENED,
     }
 )
 """Statuses in which a ticket still waits for IT work (resolved waits for the reporter)."""
 
 QUEUED_STATUSES = frozenset({TicketStatus.ASSIGNED, TicketStatus.ACCEPTED, TicketStatus.ON_SITE})
-"""Statuses in which a ticket sits in an engineer's queue."""
+"""Statuses in which a ticket sits in an engineer's queue (one at a vendor does not load them)."""
+
+CLOCKED_STATUSES = QUEUED_STATUSES | {TicketStatus.SENT_OUT}
+"""Statuses in which an SLA stage clock runs on the ticket."""
+
+
+class TicketKind(StrEnum):
+    REPAIR = "repair"
+    INSPECTION = "inspection"
 
 
 class AssetStatus(StrEnum):
@@ -67,4 +77,24 @@ class AssetStatus(StrEnum):
     SPARE = "spare"
     IN_REPAIR = "in_repair"
     SENT_OUT = "sent_out"
+    ON_LOAN = "on_loan"
     SCRAPPED = "scrapped"
+
+
+ASSET_MOVES: dict[AssetStatus, frozenset[AssetStatus]] = {
+    AssetStatus.IN_SERVICE: frozenset(
+        {AssetStatus.IN_REPAIR, AssetStatus.SENT_OUT, AssetStatus.SPARE, AssetStatus.SCRAPPED}
+    ),
+    AssetStatus.IN_REPAIR: frozenset(
+        {AssetStatus.IN_SERVICE, AssetStatus.SENT_OUT, AssetStatus.SPARE, AssetStatus.SCRAPPED}
+    ),
+    AssetStatus.SENT_OUT: frozenset(
+        {AssetStatus.IN_REPAIR, AssetStatus.IN_SERVICE, AssetStatus.SCRAPPED}
+    ),
+    AssetStatus.SPARE: frozenset(
+        {AssetStatus.ON_LOAN, AssetStatus.IN_SERVICE, AssetStatus.IN_REPAIR, AssetStatus.SCRAPPED}
+    ),
+    AssetStatus.ON_LOAN: frozenset({AssetStatus.SPARE, AssetStatus.IN_SERVICE}),
+    AssetStatus.SCRAPPED: frozenset(),
+}
+"""The asset life cycle: which status may follow which. Scrapped is final."""

@@ -21,6 +21,15 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CANCEL = "cancel"
     TRANSFER = "transfer"
+    SEND_OUT = "send_out"
+    RECEIVE = "receive"
+
+
+class Tool(StrEnum):
+    """Job buttons that change who or what is on a ticket, not its status."""
+
+    HELPER = "helper"
+    LEND = "lend"
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ TRANSITIONS: dict[Action, Move] = {
         frozenset({S.NEW, S.ASSIGNED, S.ACCEPTED, S.ON_SITE, S.REOPENED}), S.CANCELLED
     ),
     Action.TRANSFER: Move(frozenset({S.ASSIGNED, S.ACCEPTED, S.ON_SITE}), S.ASSIGNED),
+    Action.SEND_OUT: Move(frozenset({S.ACCEPTED, S.ON_SITE}), S.SENT_OUT),
+    Action.RECEIVE: Move(frozenset({S.SENT_OUT}), S.ACCEPTED),
 }
 
 
@@ -100,27 +111,71 @@ SYSTEM = Actor(staff_id=None, role=None)
 _MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
-def may(actor: Actor, action: Action, *, reporter_id: int, assignee_id: int | None) -> bool:
-    """Whether `actor` may apply `action` to a ticket with these people on it."""
+_ASSIGNEE_ONLY = frozenset({Action.ACCEPT, Action.TRANSFER})
+_TEAM = frozenset({Action.ARRIVE, Action.RESOLVE, Action.SEND_OUT, Action.RECEIVE})
+
+
+def may(
+    actor: Actor,
+    action: Action,
+    *,
+    reporter_id: int | None,
+    assignee_id: int | None,
+    helper_ids: frozenset[int] = frozenset(),
+) -> bool:
+    """Whether `actor` may apply `action` to a ticket with these people on it.
+
+    Helpers work the job alongside the assignee, but only the assignee accepts or hands it on.
+    """
     if actor.is_system:
         return action in {Action.ASSIGN, Action.AUTO_CLOSE, Action.TRANSFER}
     if actor.role in _MANAGERS:
         return action is not Action.AUTO_CLOSE
-    if action in {Action.ACCEPT, Action.ARRIVE, Action.RESOLVE, Action.TRANSFER}:
-        return actor.staff_id == assignee_id and actor.role is Role.ENGINEER
+    if actor.role is Role.ENGINEER and action in _ASSIGNEE_ONLY:
+        return actor.staff_id == assignee_id
+    if actor.role is Role.ENGINEER and action in _TEAM:
+        return actor.staff_id == assignee_id or actor.staff_id in helper_ids
     if action in {Action.CONFIRM, Action.REOPEN, Action.CANCEL}:
-        return actor.staff_id == reporter_id
+        return reporter_id is not None and actor.staff_id == reporter_id
     return False
 
 
-ENGINEER_BUTTONS: dict[TicketStatus, tuple[Action, ...]] = {
-    S.ASSIGNED: (Action.ACCEPT,),
-    S.ACCEPTED: (Action.ARRIVE, Action.RESOLVE),
-    S.ON_SITE: (Action.RESOLVE,),
+def may_use(
+    actor: Actor, tool: Tool, *, assignee_id: int | None, helper_ids: frozenset[int]
+) -> bool:
+    """Whether `actor` may invite a helper to, or lend a spare for, a ticket."""
+    if actor.role in _MANAGERS:
+        return True
+    if actor.role is not Role.ENGINEER:
+        return False
+    if tool is Tool.HELPER:
+        return actor.staff_id == assignee_id
+    return actor.staff_id == assignee_id or actor.staff_id in helper_ids
+
+
+ENGINEER_BUTTONS: dict[TicketStatus, tuple[str, ...]] = {
+    S.ASSIGNED: (Action.ACCEPT, Action.TRANSFER),
+    S.ACCEPTED: (
+        Action.ARRIVE,
+        Action.RESOLVE,
+        Action.TRANSFER,
+        Tool.HELPER,
+        Action.SEND_OUT,
+        Tool.LEND,
+    ),
+    S.ON_SITE: (Action.RESOLVE, Action.TRANSFER, Tool.HELPER, Action.SEND_OUT, Tool.LEND),
+    S.SENT_OUT: (Action.RECEIVE, Tool.LEND),
 }
 """What the assignee can press next, per status; empty when the job has left their hands."""
 
-REPORTER_BUTTONS: dict[TicketStatus, tuple[Action, ...]] = {
+HELPER_BUTTONS: dict[TicketStatus, tuple[str, ...]] = {
+    S.ACCEPTED: (Action.ARRIVE, Action.RESOLVE, Tool.LEND),
+    S.ON_SITE: (Action.RESOLVE, Tool.LEND),
+    S.SENT_OUT: (Action.RECEIVE, Tool.LEND),
+}
+"""What a helper can press: the work, not the hand-over."""
+
+REPORTER_BUTTONS: dict[TicketStatus, tuple[str, ...]] = {
     S.RESOLVED: (Action.CONFIRM, Action.REOPEN),
     **{status: (Action.CANCEL,) for status in TRANSITIONS[Action.CANCEL].sources},
 }

@@ -6,8 +6,38 @@ tests (or replicas in one process) run several dispatchers.
 
 from aiogram import Router
 
-from bot.handlers import common, engineer, fallback, reporter, supervisor, voice
+from bot.handlers import (
+    assets,
+    common,
+    engineer,
+    fallback,
+    forms,
+    handover,
+    knowledge,
+    repair_report,
+    reporter,
+    spares,
+    supervisor,
+    vendor,
+    voice,
+)
+
+ORDER = (
+    common,
+    voice,
+    reporter,
+    engineer,
+    repair_report,
+    handover,
+    vendor,
+    spares,
+    assets,
+    knowledge,
+    supervisor,
+    forms,
+    fallback,
+)
 
 
 def get_routers() -> list[Router]:
-    return [m.build_router() for m in (common, voice, reporter, engineer, supervisor, fallback)]
+    return [m.build_router() for m in ORDER]

@@ -4,8 +4,6 @@ from concurrent.futures import Executor
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,31 +11,23 @@ from bot.dispatch.queues import engineer_queue
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action, NotAllowed
 from bot.filters import RoleIs
-from bot.handlers.media import read_picture
+from bot.handlers.knowledge import suggestions_text
+from bot.handlers.media import labelled_device
 from bot.handlers.replies import set_buttons
 from bot.handlers.scanning import offer_binding
 from bot.i18n import Translator
 from bot.keyboards import (
     AttachCb,
     BindCb,
-    FlowAction,
-    FlowCb,
     ReminderCb,
     TicketCb,
-    abort_keyboard,
     ticket_keyboard,
 )
 from bot.models import Asset, AttachmentKind, Staff
 from bot.notify.render import ticket_params
-from bot.services.assets import asset_from_scans
+from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService, engineer_buttons
 from bot.unit_of_work import UnitOfWork
-
-MAX_REPORT = 2000
-
-
-class ResolveReport(StatesGroup):
-    waiting = State()
 
 
 async def show_queue(message: Message, session: AsyncSession, staff: Staff, t: Translator) -> None:
@@ -80,59 +70,25 @@ async def job_step(
     staff: Staff,
     t: Translator,
     tickets: TicketService,
+    knowledge: KnowledgeService,
     uow: UnitOfWork,
 ) -> None:
     outcome = await tickets.act(staff, callback_data.ticket_id, callback_data.action)
-    await uow.commit(outcome.notices)
-    await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
-    assert outcome.ticket is not None
-    await set_buttons(
-        callback, ticket_keyboard(t, outcome.ticket.id, engineer_buttons(outcome.ticket))
-    )
-
-
-async def ask_for_report(
-    callback: CallbackQuery,
-    callback_data: TicketCb,
-    staff: Staff,
-    t: Translator,
-    state: FSMContext,
-    tickets: TicketService,
-) -> None:
-    ticket = await tickets.check(staff, callback_data.ticket_id, Action.RESOLVE)
-    await state.set_state(ResolveReport.waiting)
-    await state.update_data(ticket_id=ticket.id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            t("resolve.ask_report", number=ticket.number), reply_markup=abort_keyboard(t)
+    ticket = outcome.ticket
+    assert ticket is not None
+    found = []
+    if callback_data.action is Action.ACCEPT:
+        found = await knowledge.suggest(
+            text=ticket.description,
+            model=ticket.asset.model if ticket.asset else None,
+            asset_type=ticket.device_type,
         )
-
-
-async def resolve_with_report(
-    message: Message,
-    session: AsyncSession,
-    staff: Staff,
-    t: Translator,
-    state: FSMContext,
-    tickets: TicketService,
-    uow: UnitOfWork,
-) -> None:
-    report = (message.text or "").strip()
-    if len(report) > MAX_REPORT:
-        await message.answer(t("error.too_long", limit=MAX_REPORT))
-        return
-    ticket_id = (await state.get_data())["ticket_id"]
-    outcome = await tickets.act(staff, ticket_id, Action.RESOLVE, note=report)
+        await knowledge.record_suggested([s.article.id for s in found])
     await uow.commit(outcome.notices)
-    await state.clear()
-    await message.answer(t("toast.resolve", number=ticket_id))
-
-
-async def abort_flow(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:
-    await state.clear()
-    await callback.answer(t("resolve.cancelled"))
-    await set_buttons(callback, None)
+    await callback.answer(t(f"toast.{callback_data.action.value}", number=ticket.id))
+    await set_buttons(callback, ticket_keyboard(t, ticket.id, engineer_buttons(ticket, staff.id)))
+    if found and isinstance(callback.message, Message):
+        await callback.message.answer(suggestions_text(t, ticket.number, found))
 
 
 async def bind_from_photo(
@@ -146,12 +102,9 @@ async def bind_from_photo(
     cpu: Executor,
 ) -> None:
     """On site, a photo of the device's label names the device of the job in hand."""
-    picture = await read_picture(message, bot, cpu)
-    asset, code = await asset_from_scans(session, picture.codes)
-    if asset is None:
-        await message.answer(t("scan.no_code") if code is None else t("scan.unknown", code=code))
-        return
-    await offer_binding(message, staff, t, tickets, uow, asset)
+    asset = await labelled_device(message, session, t, bot, cpu)
+    if asset is not None:
+        await offer_binding(message, staff, t, tickets, uow, asset)
 
 
 async def bind_picked(
@@ -183,7 +136,7 @@ async def show_attachments(
 ) -> None:
     """The reporter's photos and voice messages, re-sent by file id to the engineer on the job."""
     ticket = await tickets.get(callback_data.ticket_id)
-    if ticket.assignee_id != staff.id:
+    if staff.id not in {ticket.assignee_id, *ticket.helper_ids}:
         raise NotAllowed(ticket.number, action="attachments")
     await callback.answer()
     caption = t("scan.attachment", number=ticket.number)
@@ -217,14 +170,9 @@ def build_router() -> Router:
     router.callback_query.register(
         job_step, TicketCb.filter(F.action.in_({Action.ACCEPT, Action.ARRIVE}))
     )
-    router.callback_query.register(ask_for_report, TicketCb.filter(F.action == Action.RESOLVE))
-    router.message.register(
-        resolve_with_report, ResolveReport.waiting, F.text, ~F.text.startswith("/")
-    )
     router.message.register(bind_from_photo, F.photo)
     router.message.register(bind_from_photo, F.document.mime_type.startswith("image/"))
     router.callback_query.register(bind_picked, BindCb.filter())
     router.callback_query.register(show_attachments, AttachCb.filter())
     router.callback_query.register(reminder_answer, ReminderCb.filter())
-    router.callback_query.register(abort_flow, FlowCb.filter(F.action == FlowAction.ABORT))
     return router

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.ticket_flow import DomainError
+from bot.i18n import Translator
 from bot.intake.qr import ImageError, decode_qr
+from bot.models import Asset
+from bot.services.assets import asset_from_scans
 
 MAX_DOWNLOAD = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB."""
@@ -54,3 +58,14 @@ async def read_picture(message: Message, bot: Bot, cpu: Executor) -> Picture:
     except ImageError:
         raise UnreadableImage() from None
     return Picture(file_id, codes)
+
+
+async def labelled_device(
+    message: Message, session: AsyncSession, t: Translator, bot: Bot, cpu: Executor
+) -> Asset | None:
+    """The known device whose label is in the photo; otherwise says why not and gives None."""
+    picture = await read_picture(message, bot, cpu)
+    asset, code = await asset_from_scans(session, picture.codes)
+    if asset is None:
+        await message.answer(t("scan.no_code") if code is None else t("scan.unknown", code=code))
+    return asset

@@ -173,6 +173,7 @@ async def new_report_for_device(
     session: AsyncSession,
     t: Translator,
     state: FSMContext,
+    tickets: TicketService,
 ) -> None:
     asset = await session.get(Asset, callback_data.asset_id)
     if asset is None:
@@ -182,7 +183,7 @@ async def new_report_for_device(
     await set_buttons(callback, None)
     if isinstance(callback.message, Message):
         photo = (await state.get_data()).get(PHOTO_KEY)
-        await ask_description(callback.message, state, t, asset, photo)
+        await ask_description(callback.message, state, t, tickets, asset, photo)
 
 
 def build_router() -> Router:

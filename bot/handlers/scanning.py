@@ -4,10 +4,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bot.handlers.assets import show_card
+from bot.handlers.knowledge import offer_self_help
 from bot.i18n import Translator
 from bot.keyboards import bind_keyboard, new_report_keyboard
 from bot.models import Asset, AttachmentKind, Staff, Ticket
 from bot.notify.render import ticket_params
+from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
 
@@ -55,16 +58,19 @@ async def offer_report(
             reply_markup=new_report_keyboard(t, asset.id),
         )
         return
-    await ask_description(message, state, t, asset, photo_file_id)
+    await ask_description(message, state, t, tickets, asset, photo_file_id)
 
 
 async def ask_description(
     message: Message,
     state: FSMContext,
     t: Translator,
+    tickets: TicketService,
     asset: Asset,
     photo_file_id: str | None = None,
 ) -> None:
+    """Self-help first when the model has any; the reporter can still describe the fault."""
+    await offer_self_help(message, t, KnowledgeService(tickets.session, tickets.clock), asset)
     await state.set_state(ReportFor.describing)
     await state.update_data({"asset_id": asset.id, PHOTO_KEY: photo_file_id})
     await message.answer(t("scan.describe", **ticket_params(t, device_params(asset))))
@@ -78,10 +84,11 @@ async def offer_binding(
     uow: UnitOfWork,
     asset: Asset,
 ) -> None:
-    """An engineer's label scan names the device of the job in hand; asks when there are several."""
+    """An engineer's label scan names the device of the job in hand (asks when there are
+    several); with no job in hand it shows the device's card."""
     jobs = await tickets.jobs_in_hand(staff)
     if not jobs:
-        await message.answer(t("scan.no_job", asset=asset.code))
+        await show_card(message, tickets.session, t, asset)
     elif len(jobs) == 1:
         outcome = await tickets.bind_asset(staff, jobs[0].id, asset)
         await uow.commit(outcome.notices)

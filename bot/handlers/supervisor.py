@@ -35,10 +35,8 @@ async def show_overdue(
         await message.answer(t("supervise.overdue_none"))
         return
     lines = [t("supervise.overdue_header", count=len(late))]
-    for ticket, running in late:
-        lines.append(
-            t("supervise.overdue_item", **ticket_params(t, sla.late_params(ticket, running)))
-        )
+    for item in late:
+        lines.append(t("supervise.overdue_item", **ticket_params(t, sla.late_params(item))))
     await message.answer("\n".join(lines))
 
 

@@ -1,27 +1,36 @@
 """All tables; importing this package registers them on Base.metadata."""
 
 from bot.models.alert import AlertKind, SlaAlert
-from bot.models.asset import Asset
+from bot.models.asset import Asset, AssetEvent
 from bot.models.attachment import Attachment, AttachmentKind
 from bot.models.base import Base
+from bot.models.knowledge import KbArticle, KbTerm
 from bot.models.org import Department, Staff, Zone, staff_zones
 from bot.models.outbox import OutboxMessage, OutboxStatus, SummaryRun
-from bot.models.ticket import Ticket, TicketEvent
+from bot.models.repair import RepairReport, SpareLoan, VendorRepair
+from bot.models.ticket import Ticket, TicketEvent, ticket_helpers
 
 __all__ = [
     "AlertKind",
     "Asset",
+    "AssetEvent",
     "Attachment",
     "AttachmentKind",
     "Base",
     "Department",
+    "KbArticle",
+    "KbTerm",
     "OutboxMessage",
     "OutboxStatus",
+    "RepairReport",
     "SlaAlert",
+    "SpareLoan",
     "Staff",
     "SummaryRun",
     "Ticket",
     "TicketEvent",
+    "VendorRepair",
     "Zone",
     "staff_zones",
+    "ticket_helpers",
 ]

@@ -1,8 +1,8 @@
 """Devices the IT department looks after."""
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.domain.enums import AssetStatus
@@ -24,4 +24,22 @@ class Asset(Base):
         str_enum(AssetStatus), default=AssetStatus.IN_SERVICE
     )
 
+    inspected_at: Mapped[datetime | None]
+    """When an inspection ticket for it was last resolved; None: never inspected by us."""
+
     department: Mapped[Department] = relationship(lazy="joined")
+
+
+class AssetEvent(Base):
+    """One step of an asset's life cycle, with who moved it and why. Rows are only inserted."""
+
+    __tablename__ = "asset_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    from_status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus))
+    to_status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

@@ -38,6 +38,7 @@ def summary_text(t: Translator, day: DaySummary, overdue: int) -> str:
             closed=day.closed,
             still_open=day.still_open,
             overdue=overdue,
+            self_solved=day.self_solved,
         ),
         t("summary.engineers"),
         *(
@@ -47,6 +48,9 @@ def summary_text(t: Translator, day: DaySummary, overdue: int) -> str:
                 queue=e.queue,
                 accept=_minutes(t, e.accept_minutes),
                 resolve=_minutes(t, e.resolve_minutes),
+                resolved=e.resolved,
+                helped=e.helped,
+                work=e.work_minutes,
             )
             for e in day.engineers
         ),

@@ -37,6 +37,7 @@ def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
         **params,
         "device": device,
         "engineer": params.get("engineer") or t("common.unassigned"),
+        "reporter": params.get("reporter") or t("common.inspection_reporter"),
         "position": position_text(t, params.get("position")),
         "priority_mark": t("common.priority_mark") if params.get("priority") else "",
     }

@@ -1,13 +1,25 @@
-"""Finding devices by the code on their label."""
+"""Devices: finding them by the code on their label, and their card with its history."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deeplinks import asset_code_from_scan
+from bot.domain.enums import OPEN_STATUSES, TicketStatus
 from bot.intake.listening import HospitalNames
-from bot.models import Asset, Department
+from bot.models import (
+    Asset,
+    AssetEvent,
+    Department,
+    RepairReport,
+    SpareLoan,
+    Ticket,
+    VendorRepair,
+)
 
 
 async def asset_by_code(session: AsyncSession, code: str) -> Asset | None:
@@ -53,3 +65,75 @@ async def hospital_names(session: AsyncSession) -> HospitalNames:
     locations = (await session.scalars(select(Asset.location).distinct())).all()
     extras = sorted({name for name in (*models, *locations) if name})
     return HospitalNames(tuple(departments), tuple(types), tuple(extras))
+
+
+@dataclass(frozen=True)
+class RepairLine:
+    number: int
+    opened: datetime
+    status: TicketStatus
+    description: str
+    resolution: str | None
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class AssetCard:
+    """Everything the desk knows about one device, for `/asset` and the web page."""
+
+    asset: Asset
+    open_ticket: Ticket | None
+    repairs: list[RepairLine]
+    total_cost: Decimal
+    events: list[AssetEvent]
+    loan: SpareLoan | None
+
+
+HISTORY = 10
+
+
+async def asset_card(session: AsyncSession, asset: Asset) -> AssetCard:
+    tickets = (
+        await session.scalars(
+            select(Ticket).where(Ticket.asset_id == asset.id).order_by(Ticket.id.desc())
+        )
+    ).all()
+    ids = [t.id for t in tickets]
+    costs: dict[int, Decimal] = {}
+    for model in (RepairReport, VendorRepair):
+        rows = await session.execute(
+            select(model.ticket_id, func.coalesce(func.sum(model.cost), 0))
+            .where(model.ticket_id.in_(ids))
+            .group_by(model.ticket_id)
+        )
+        for ticket_id, amount in rows:
+            costs[ticket_id] = costs.get(ticket_id, Decimal(0)) + Decimal(amount or 0)
+    repairs = [
+        RepairLine(
+            t.number,
+            t.created_at,
+            t.status,
+            t.description,
+            t.resolution,
+            costs.get(t.id, Decimal(0)),
+        )
+        for t in tickets
+    ]
+    events = (
+        await session.scalars(
+            select(AssetEvent)
+            .where(AssetEvent.asset_id == asset.id)
+            .order_by(AssetEvent.id.desc())
+            .limit(HISTORY)
+        )
+    ).all()
+    loan = await session.scalar(
+        select(SpareLoan).where(SpareLoan.spare_id == asset.id, SpareLoan.returned_at.is_(None))
+    )
+    open_ticket = next(
+        (t for t in tickets if t.status in OPEN_STATUSES or t.status is TicketStatus.RESOLVED),
+        None,
+    )
+    return AssetCard(
+        asset, open_ticket, repairs[:HISTORY], sum(costs.values(), Decimal(0)), list(events), loan
+    )

@@ -1,17 +1,19 @@
-"""The SLA scan: remind the engineer and the reporter when a stage runs over, and escalate to
-the supervisors when it is still over after the grace period. Each alert goes out once."""
+"""The SLA scan: remind the engineer and the reporter when a stage runs over (accept, repair,
+vendor repair, spare loan), and escalate to the supervisors when it is still over after the grace
+period. Each alert goes out once."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.enums import QUEUED_STATUSES, Role
+from bot.domain.enums import CLOCKED_STATUSES, Role
 from bot.durations import format_duration
-from bot.models import AlertKind, SlaAlert, Staff, Ticket
+from bot.models import AlertKind, SlaAlert, SpareLoan, Staff, Ticket
 from bot.services.notices import Notice
-from bot.sla.deadlines import Due, TicketClock, due
+from bot.sla.deadlines import Due, TicketClock, due, loan_due
 from bot.sla.policy import SlaPolicy
 
 SCAN_LOCK = 0x736C_6173_6361  # "slasca": one scanning process at a time on PostgreSQL
@@ -27,7 +29,19 @@ def clock_of(ticket: Ticket) -> TicketClock:
         priority=ticket.department.priority,
         assigned_at=ticket.assigned_at,
         accepted_at=ticket.accepted_at,
+        sent_out_at=ticket.sent_out_at,
+        back_at=ticket.back_at,
     )
+
+
+@dataclass(frozen=True)
+class Late:
+    """A stage past its limit: on the ticket itself, or a spare lent for it."""
+
+    ticket: Ticket
+    due: Due
+    engineer: Staff | None
+    spare: str | None = None
 
 
 class SlaService:
@@ -46,19 +60,23 @@ class SlaService:
         if not await self._lead():
             return []
         now = self.clock.now()
-        open_ids = select(Ticket.id).where(Ticket.status.in_(QUEUED_STATUSES))
+        watched = union(
+            select(Ticket.id).where(Ticket.status.in_(CLOCKED_STATUSES)),
+            select(SpareLoan.ticket_id).where(SpareLoan.returned_at.is_(None)),
+        )
         sent = {
             (a.ticket_id, a.stage, a.kind, a.deadline)
             for a in (
-                await self.session.scalars(select(SlaAlert).where(SlaAlert.ticket_id.in_(open_ids)))
+                await self.session.scalars(select(SlaAlert).where(SlaAlert.ticket_id.in_(watched)))
             ).all()
         }
         notices: list[Notice] = []
         supervisors: list[Staff] | None = None
-        for ticket, running in await self.overdue():
+        for item in await self.overdue():
+            ticket, running = item.ticket, item.due
             if (ticket.id, running.stage.value, AlertKind.REMINDER, running.deadline) not in sent:
                 self._record(ticket, running, AlertKind.REMINDER)
-                notices.extend(self._reminders(ticket, running))
+                notices.extend(self._reminders(item))
             if now >= running.escalate_at and (
                 (ticket.id, running.stage.value, AlertKind.ESCALATION, running.deadline) not in sent
             ):
@@ -71,23 +89,32 @@ class SlaService:
                             )
                         ).all()
                     )
-                params = self.late_params(ticket, running)
+                params = self.late_params(item)
                 notices.extend(Notice(s, "sla.escalation", params, ticket.id) for s in supervisors)
         await self.session.flush()
         return notices
 
-    async def overdue(self) -> list[tuple[Ticket, Due]]:
-        """Open tickets whose running stage is past its limit, most overdue first."""
+    async def overdue(self) -> list[Late]:
+        """Open stages past their limit (jobs, vendor repairs, spare loans), most overdue first."""
         now = self.clock.now()
         tickets = (
-            await self.session.scalars(select(Ticket).where(Ticket.status.in_(QUEUED_STATUSES)))
+            await self.session.scalars(select(Ticket).where(Ticket.status.in_(CLOCKED_STATUSES)))
         ).all()
         late = []
         for ticket in tickets:
             running = due(self.policy, clock_of(ticket))
             if running is not None and now >= running.deadline:
-                late.append((ticket, running))
-        return sorted(late, key=lambda pair: pair[1].deadline)
+                late.append(Late(ticket, running, ticket.assignee))
+        loans = await self.session.execute(
+            select(SpareLoan, Ticket)
+            .join(Ticket, Ticket.id == SpareLoan.ticket_id)
+            .where(SpareLoan.returned_at.is_(None))
+        )
+        for loan, ticket in loans:
+            running = loan_due(self.policy, clock_of(ticket), loan.lent_at)
+            if now >= running.deadline:
+                late.append(Late(ticket, running, loan.lender, loan.spare.code))
+        return sorted(late, key=lambda item: item.due.deadline)
 
     def _record(self, ticket: Ticket, running: Due, kind: AlertKind) -> None:
         self.session.add(
@@ -100,22 +127,27 @@ class SlaService:
             )
         )
 
-    def late_params(self, ticket: Ticket, running: Due) -> dict[str, object]:
-        late = max(self.clock.now() - running.deadline, timedelta(seconds=1))
+    def late_params(self, item: Late) -> dict[str, object]:
+        late = max(self.clock.now() - item.due.deadline, timedelta(seconds=1))
+        ticket = item.ticket
         return {
             "number": ticket.number,
-            "stage": running.stage,
+            "stage": item.due.stage,
             "late": format_duration(late),
-            "engineer": ticket.assignee.name if ticket.assignee else None,
+            "engineer": item.engineer.name if item.engineer else None,
             "department": ticket.department.name,
             "urgency": ticket.urgency,
+            "spare": f" · {item.spare}" if item.spare else "",
         }
 
-    def _reminders(self, ticket: Ticket, running: Due) -> list[Notice]:
-        params = self.late_params(ticket, running)
-        notices = [Notice(ticket.reporter, "sla.reporter_reminder", params, ticket.id)]
-        if ticket.assignee is not None:
-            notices.insert(
-                0, Notice(ticket.assignee, "sla.reminder", params, ticket.id, REMINDER_BUTTONS)
+    def _reminders(self, item: Late) -> list[Notice]:
+        params = self.late_params(item)
+        ticket = item.ticket
+        notices = []
+        if item.engineer is not None:
+            notices.append(
+                Notice(item.engineer, "sla.reminder", params, ticket.id, REMINDER_BUTTONS)
             )
+        if ticket.reporter is not None:
+            notices.append(Notice(ticket.reporter, "sla.reporter_reminder", params, ticket.id))
         return notices

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dispatch.queues import engineers_with_queue
 from bot.domain.enums import OPEN_STATUSES, TicketStatus
-from bot.models import Ticket, TicketEvent
+from bot.models import RepairReport, Ticket, TicketEvent
 
 CHART_DAYS = 14
 TOP = 5
@@ -23,6 +23,10 @@ class EngineerLine:
     queue: int
     accept_minutes: float | None
     resolve_minutes: float | None
+    resolved: int = 0
+    helped: int = 0
+    work_minutes: int = 0
+    """Time spent by the repair reports this engineer filed that day (as assignee or helper)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class DaySummary:
     chart_days: list[date]
     chart_opened: list[int]
     chart_closed: list[int]
+    self_solved: int = 0
+    """Reports the ward fixed itself with a self-help article (also counted as received, closed)."""
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
@@ -82,6 +88,13 @@ async def day_summary(session: AsyncSession, day: date, zone: ZoneInfo) -> DaySu
     still_open = await session.scalar(
         select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
     )
+    rows = await session.execute(
+        select(RepairReport.author_id, func.sum(RepairReport.minutes))
+        .where(RepairReport.created_at >= start, RepairReport.created_at < end)
+        .group_by(RepairReport.author_id)
+    )
+    work = {author: minutes for author, minutes in rows}
+    resolved_today = [t for t in tickets if local(t.resolved_at) == day]
     engineers = []
     for staff, queue in await engineers_with_queue(session):
         theirs = [t for t in tickets if t.assignee_id == staff.id]
@@ -103,6 +116,9 @@ async def day_summary(session: AsyncSession, day: date, zone: ZoneInfo) -> DaySu
                         if local(t.resolved_at) == day
                     ]
                 ),
+                resolved=sum(1 for t in resolved_today if t.assignee_id == staff.id),
+                helped=sum(1 for t in resolved_today if staff.id in t.helper_ids),
+                work_minutes=int(work.get(staff.id) or 0),
             )
         )
     departments = Counter(t.department.name for t in today).most_common(TOP)
@@ -119,4 +135,5 @@ async def day_summary(session: AsyncSession, day: date, zone: ZoneInfo) -> DaySu
         chart_days,
         [opened.get(d, 0) for d in chart_days],
         [closed.get(d, 0) for d in chart_days],
+        sum(1 for t in today if t.self_help_article_id is not None),
     )

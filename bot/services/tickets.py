@@ -20,9 +20,10 @@ from bot.dispatch.queues import (
     serialize_dispatch,
     waiting_pool,
 )
-from bot.domain.enums import OPEN_STATUSES, Role, TicketStatus, Urgency
+from bot.domain.enums import OPEN_STATUSES, AssetStatus, Role, TicketKind, TicketStatus, Urgency
 from bot.domain.ticket_flow import (
     ENGINEER_BUTTONS,
+    HELPER_BUTTONS,
     REPORTER_BUTTONS,
     Action,
     Actor,
@@ -38,21 +39,28 @@ from bot.models import (
     Attachment,
     AttachmentKind,
     Department,
+    KbArticle,
     Staff,
     Ticket,
     TicketEvent,
 )
+from bot.services.lifecycle import follow
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW, Notice
 
 _STAMPS = {
     TicketStatus.ASSIGNED: "assigned_at",
     TicketStatus.ACCEPTED: "accepted_at",
     TicketStatus.ON_SITE: "on_site_at",
+    TicketStatus.SENT_OUT: "sent_out_at",
     TicketStatus.RESOLVED: "resolved_at",
     TicketStatus.CLOSED: "closed_at",
     TicketStatus.REOPENED: "reopened_at",
     TicketStatus.CANCELLED: "cancelled_at",
 }
+
+_ACTION_STAMPS = {Action.RECEIVE: "back_at"}
+"""Moves whose stamp is not their target's: a device back from the vendor keeps the time the
+job was first accepted."""
 
 _REPORTER_KEYS = {
     Action.ACCEPT: "ticket.accepted",
@@ -80,17 +88,27 @@ class Outcome:
     ticket: Ticket | None = None
     notices: list[Notice] = field(default_factory=list)
 
+    def tell(self, *notices: Notice | None, first: bool = False) -> None:
+        """Add notices (None: nobody to tell, e.g. an inspection has no reporter)."""
+        present = [n for n in notices if n is not None]
+        if first:
+            self.notices[0:0] = present
+        else:
+            self.notices.extend(present)
+
 
 def actor_of(staff: Staff | None) -> Actor:
     return Actor(None, None) if staff is None else Actor(staff.id, staff.role)
 
 
-def engineer_buttons(ticket: Ticket) -> tuple[str, ...]:
-    return tuple(a.value for a in ENGINEER_BUTTONS.get(ticket.status, ()))
+def engineer_buttons(ticket: Ticket, staff_id: int | None = None) -> tuple[str, ...]:
+    """The job buttons for the assignee, or for helper `staff_id`."""
+    table = HELPER_BUTTONS if staff_id is not None and staff_id != ticket.assignee_id else None
+    return tuple(str(a) for a in (table or ENGINEER_BUTTONS).get(ticket.status, ()))
 
 
 def reporter_buttons(ticket: Ticket) -> tuple[str, ...]:
-    return tuple(a.value for a in REPORTER_BUTTONS.get(ticket.status, ()))
+    return tuple(str(a) for a in REPORTER_BUTTONS.get(ticket.status, ()))
 
 
 class TicketService:
@@ -126,7 +144,7 @@ class TicketService:
 
     async def report(
         self,
-        reporter: Staff,
+        reporter: Staff | None,
         description: str,
         urgency: Urgency = Urgency.NORMAL,
         *,
@@ -134,20 +152,23 @@ class TicketService:
         department: Department | None = None,
         device_type: str | None = None,
         attachments: Sequence[tuple[AttachmentKind, str]] = (),
+        kind: TicketKind = TicketKind.REPAIR,
     ) -> Outcome:
         """A new ticket, in the named device's department, else the one given (e.g. heard in a
-        voice message), else the reporter's."""
+        voice message), else the reporter's. Inspections are opened by the desk itself."""
         text = description.strip()
         if not text:
             raise EmptyDescription()
         if asset is not None:
             department = asset.department
             device_type = asset.type
-        department = department or reporter.department
+        department = department or (reporter.department if reporter else None)
         if department is None:
             raise NeedsDepartment()
         now = self.clock.now()
         ticket = Ticket(
+            helpers=[],
+            kind=kind,
             reporter=reporter,
             department=department,
             asset=asset,
@@ -160,7 +181,7 @@ class TicketService:
         )
         self.session.add(ticket)
         await self.session.flush()
-        self._log(
+        self.log(
             ticket,
             reporter,
             "report",
@@ -169,24 +190,51 @@ class TicketService:
             urgency=urgency.value,
             asset=asset.code if asset else None,
         )
-        for kind, file_id in attachments:
-            self.attach(ticket, reporter, kind, file_id)
+        for attachment_kind, file_id in attachments:
+            self.attach(ticket, reporter, attachment_kind, file_id)
         await self.session.flush()
         outcome = Outcome(ticket)
         await self._dispatch(ticket, outcome)
-        created = await self._reporter_notice(ticket, "ticket.created")
-        created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
-        outcome.notices.insert(0, created)
-        await self._flush(ticket)
+        created = await self.reporter_notice(ticket, "ticket.created")
+        if created is not None:
+            created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
+        outcome.tell(created, first=True)
+        await self.flush(ticket)
         return outcome
 
-    def attach(self, ticket: Ticket, staff: Staff, kind: AttachmentKind, file_id: str) -> None:
+    async def record_self_solved(self, reporter: Staff, asset: Asset, article: KbArticle) -> Ticket:
+        """The ward fixed it with a self-help article: a ticket closed on the spot, so the fault
+        still counts in the device's history and the statistics."""
+        now = self.clock.now()
+        ticket = Ticket(
+            reporter=reporter,
+            department=asset.department,
+            asset=asset,
+            device_type=asset.type,
+            description=article.symptom,
+            resolution=article.action,
+            status=TicketStatus.CLOSED,
+            self_help_article_id=article.id,
+            created_at=now,
+            resolved_at=now,
+            closed_at=now,
+            updated_at=now,
+        )
+        self.session.add(ticket)
+        await self.session.flush()
+        self.log(ticket, reporter, "self_solved", None, TicketStatus.CLOSED, article=article.id)
+        await self.session.flush()
+        return ticket
+
+    def attach(
+        self, ticket: Ticket, staff: Staff | None, kind: AttachmentKind, file_id: str
+    ) -> None:
         self.session.add(
             Attachment(
                 ticket_id=ticket.id,
                 kind=kind,
                 file_id=file_id,
-                added_by=staff.id,
+                added_by=staff.id if staff else None,
                 added_at=self.clock.now(),
             )
         )
@@ -228,7 +276,7 @@ class TicketService:
         outcome = Outcome(ticket)
         if ticket.asset_id == asset.id:
             return outcome
-        self._log(
+        self.log(
             ticket,
             staff,
             "bind_asset",
@@ -240,9 +288,26 @@ class TicketService:
         ticket.asset = asset
         ticket.device_type = asset.type
         ticket.updated_at = self.clock.now()
-        await self._flush(ticket)
-        outcome.notices.append(await self._reporter_notice(ticket, "ticket.asset_bound"))
+        if ticket.status in {TicketStatus.ACCEPTED, TicketStatus.ON_SITE}:
+            self.asset_follows(ticket, staff, AssetStatus.IN_REPAIR, AssetStatus.IN_SERVICE)
+        await self.flush(ticket)
+        outcome.tell(await self.reporter_notice(ticket, "ticket.asset_bound"))
         return outcome
+
+    def asset_follows(
+        self, ticket: Ticket, staff: Staff | None, to: AssetStatus, *when: AssetStatus
+    ) -> None:
+        """Move the ticket's device along with the job, logged against the ticket."""
+        follow(
+            self.session,
+            self.clock,
+            ticket.asset,
+            to,
+            when=when,
+            actor=staff,
+            reason=f"#{ticket.number}",
+            ticket_id=ticket.id,
+        )
 
     async def _dispatch(
         self,
@@ -254,22 +319,24 @@ class TicketService:
         key: str = "job.assigned",
     ) -> Staff | None:
         """Give the ticket to an engineer, or tell the supervisors nobody could take it."""
+        if ticket.kind is TicketKind.INSPECTION and key == "job.assigned":
+            key = "job.inspection"
         await serialize_dispatch(self.session)
         engineer = prefer if prefer is not None and prefer.on_duty else None
         engineer = engineer or await pick_engineer(self.session, ticket, exclude)
         if engineer is None:
             outcome.notices.extend(
-                Notice(s, "alert.unassigned", self._params(ticket), ticket.id)
-                for s in await self._supervisors()
+                Notice(s, "alert.unassigned", self.params(ticket), ticket.id)
+                for s in await self.supervisors()
             )
             return None
         action = Action.ASSIGN if ticket.status != TicketStatus.ASSIGNED else Action.TRANSFER
         previous = ticket.assignee_id
-        self._move(ticket, action, None, to=engineer.id, previous=previous)
+        self.move(ticket, action, None, to=engineer.id, previous=previous)
         ticket.assignee = engineer
         engineer.last_assigned_at = self.clock.now()
         await self.session.flush()
-        outcome.notices.append(await self._engineer_notice(ticket, key))
+        outcome.tell(*await self.engineer_notices(ticket, key))
         return engineer
 
     # --- actions on one ticket -----------------------------------------------------------
@@ -278,7 +345,13 @@ class TicketService:
         """The ticket, if `staff` may apply `action` to it now; else the reason as an error."""
         ticket = await self.get(ticket_id)
         actor = actor_of(staff)
-        if not may(actor, action, reporter_id=ticket.reporter_id, assignee_id=ticket.assignee_id):
+        if not may(
+            actor,
+            action,
+            reporter_id=ticket.reporter_id,
+            assignee_id=ticket.assignee_id,
+            helper_ids=ticket.helper_ids,
+        ):
             raise NotAllowed(ticket.number, action=action.value)
         next_status(ticket.number, action, ticket.status)
         return ticket
@@ -288,27 +361,45 @@ class TicketService:
     ) -> Outcome:
         ticket = await self.check(staff, ticket_id, action)
         previous_assignee = ticket.assignee
-        self._move(ticket, action, staff, note=note)
+        self.move(ticket, action, staff, note=note)
         outcome = Outcome(ticket)
+        if action is Action.ACCEPT:
+            self.asset_follows(ticket, staff, AssetStatus.IN_REPAIR, AssetStatus.IN_SERVICE)
+        if action in {Action.RESOLVE, Action.CANCEL}:
+            self.asset_follows(ticket, staff, AssetStatus.IN_SERVICE, AssetStatus.IN_REPAIR)
         if action is Action.RESOLVE:
             ticket.resolution = note
-        if action is Action.REOPEN:
+            if ticket.kind is TicketKind.INSPECTION:
+                self._inspected(ticket, outcome)
+        elif action is Action.REOPEN:
             await self._dispatch(ticket, outcome, prefer=previous_assignee, key="job.reopened")
-            outcome.notices.insert(0, await self._reporter_notice(ticket, "ticket.reopened"))
-        else:
-            outcome.notices.append(await self._reporter_notice(ticket, _REPORTER_KEYS[action]))
+            outcome.tell(await self.reporter_notice(ticket, "ticket.reopened"), first=True)
+        if action in _REPORTER_KEYS:
+            outcome.tell(await self.reporter_notice(ticket, _REPORTER_KEYS[action]))
         if action in {Action.CONFIRM, Action.CANCEL} and previous_assignee is not None:
             key = "job.closed" if action is Action.CONFIRM else "job.cancelled"
-            outcome.notices.append(Notice(previous_assignee, key, self._params(ticket), ticket.id))
-        await self._flush(ticket)
+            outcome.tell(*self.team_notices(ticket, key, previous_assignee))
+        await self.flush(ticket)
         return outcome
+
+    def _inspected(self, ticket: Ticket, outcome: Outcome) -> None:
+        """An inspection has nobody to confirm it: resolving it closes it and dates the
+        device's last inspection."""
+        self.move(ticket, Action.AUTO_CLOSE, None)
+        if ticket.asset is not None:
+            ticket.asset.inspected_at = self.clock.now()
+
+    def team_notices(self, ticket: Ticket, key: str, assignee: Staff | None = None) -> list[Notice]:
+        """A plain message (no buttons) to the engineer on the job and every helper."""
+        team = [assignee or ticket.assignee, *ticket.helpers]
+        return [Notice(s, key, self.params(ticket), ticket.id) for s in team if s is not None]
 
     async def answer_reminder(self, staff: Staff, ticket_id: int, answer: str) -> Ticket:
         """An engineer's "later" or "on it" to an SLA reminder, kept in the ticket's log."""
         ticket = await self.get(ticket_id)
         if staff.id != ticket.assignee_id:
             raise NotAllowed(ticket.number, action="reminder")
-        self._log(ticket, staff, f"reminder_{answer}", ticket.status, ticket.status)
+        self.log(ticket, staff, f"reminder_{answer}", ticket.status, ticket.status)
         await self.session.flush()
         return ticket
 
@@ -325,7 +416,7 @@ class TicketService:
         outcome = Outcome(ticket)
         if ticket.urgency == urgency:
             return outcome
-        self._log(
+        self.log(
             ticket,
             staff,
             "urgency",
@@ -336,10 +427,9 @@ class TicketService:
         )
         ticket.urgency = urgency
         ticket.updated_at = self.clock.now()
-        await self._flush(ticket)
-        outcome.notices.append(await self._reporter_notice(ticket, "ticket.urgency_changed"))
-        if ticket.assignee is not None:
-            outcome.notices.append(await self._engineer_notice(ticket, "job.urgency_changed"))
+        await self.flush(ticket)
+        outcome.tell(await self.reporter_notice(ticket, "ticket.urgency_changed"))
+        outcome.tell(*await self.engineer_notices(ticket, "job.urgency_changed"))
         return outcome
 
     # --- many tickets at once ------------------------------------------------------------
@@ -356,9 +446,9 @@ class TicketService:
         ).all()
         outcome = Outcome()
         for ticket in due:
-            self._move(ticket, Action.AUTO_CLOSE, None)
-            outcome.notices.append(await self._reporter_notice(ticket, "ticket.auto_closed"))
-            await self._flush(ticket)
+            self.move(ticket, Action.AUTO_CLOSE, None)
+            outcome.tell(await self.reporter_notice(ticket, "ticket.auto_closed"))
+            await self.flush(ticket)
         return outcome
 
     async def set_duty_by(self, supervisor: Staff, engineer_id: int, on_duty: bool) -> Outcome:
@@ -383,7 +473,7 @@ class TicketService:
         if on_duty:
             for ticket in await waiting_pool(self.session):
                 await self._dispatch(ticket, outcome)
-                outcome.notices.append(await self._reporter_notice(ticket, "ticket.assigned"))
+                outcome.tell(await self.reporter_notice(ticket, "ticket.assigned"))
             return outcome
         mine = (
             await self.session.scalars(
@@ -394,21 +484,21 @@ class TicketService:
         ).all()
         for ticket in mine:
             if await self._dispatch(ticket, outcome, exclude=frozenset({engineer.id})):
-                outcome.notices.append(await self._reporter_notice(ticket, "ticket.transferred"))
+                outcome.tell(await self.reporter_notice(ticket, "ticket.transferred"))
         return outcome
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _move(self, ticket: Ticket, action: Action, staff: Staff | None, **data: Any) -> None:
+    def move(self, ticket: Ticket, action: Action, staff: Staff | None, **data: Any) -> None:
         before = ticket.status
         after = next_status(ticket.number, action, before)
         now = self.clock.now()
         ticket.status = after
         ticket.updated_at = now
-        setattr(ticket, _STAMPS[after], now)
-        self._log(ticket, staff, action.value, before, after, **data)
+        setattr(ticket, _ACTION_STAMPS.get(action, _STAMPS[after]), now)
+        self.log(ticket, staff, action.value, before, after, **data)
 
-    def _log(
+    def log(
         self,
         ticket: Ticket,
         staff: Staff | None,
@@ -429,19 +519,19 @@ class TicketService:
             )
         )
 
-    async def _flush(self, ticket: Ticket) -> None:
+    async def flush(self, ticket: Ticket) -> None:
         number = ticket.number  # read now: after a failed flush the row cannot be loaded
         try:
             await self.session.flush()
         except StaleDataError:
             raise ConcurrentChange(number) from None
 
-    async def _supervisors(self) -> Sequence[Staff]:
+    async def supervisors(self) -> Sequence[Staff]:
         return (
             await self.session.scalars(select(Staff).where(Staff.role == Role.SUPERVISOR))
         ).all()
 
-    def _params(self, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    def params(self, ticket: Ticket, **extra: Any) -> dict[str, Any]:
         return {
             "number": ticket.number,
             "department": ticket.department.name,
@@ -449,7 +539,8 @@ class TicketService:
             "urgency": ticket.urgency,
             "status": ticket.status,
             "engineer": ticket.assignee.name if ticket.assignee else None,
-            "reporter": ticket.reporter.name,
+            "reporter": ticket.reporter.name if ticket.reporter else None,
+            "kind": ticket.kind,
             "resolution": ticket.resolution,
             "priority": ticket.department.priority,
             "asset": ticket.asset.code if ticket.asset else None,
@@ -462,17 +553,22 @@ class TicketService:
         self, ticket: Ticket, recipient: Staff, key: str, buttons: tuple[str, ...]
     ) -> Notice:
         position = await queue_position(self.session, ticket)
-        return Notice(recipient, key, self._params(ticket, position=position), ticket.id, buttons)
+        return Notice(recipient, key, self.params(ticket, position=position), ticket.id, buttons)
 
-    async def _reporter_notice(self, ticket: Ticket, key: str) -> Notice:
+    async def reporter_notice(self, ticket: Ticket, key: str) -> Notice | None:
+        if ticket.reporter is None:
+            return None
         return await self._notice(ticket, ticket.reporter, key, reporter_buttons(ticket))
 
-    async def _engineer_notice(self, ticket: Ticket, key: str) -> Notice:
-        assert ticket.assignee is not None
-        buttons = engineer_buttons(ticket)
-        if await self.attachments(ticket.id):
-            buttons = (*buttons, ATTACHMENTS)
-        return await self._notice(ticket, ticket.assignee, key, buttons)
+    async def engineer_notices(self, ticket: Ticket, key: str) -> list[Notice]:
+        """The job message for the assignee and every helper, each with their own buttons."""
+        if ticket.assignee is None:
+            return []
+        extra = (ATTACHMENTS,) if await self.attachments(ticket.id) else ()
+        return [
+            await self._notice(ticket, s, key, (*engineer_buttons(ticket, s.id), *extra))
+            for s in (ticket.assignee, *ticket.helpers)
+        ]
 
     async def attachments(self, ticket_id: int) -> list[Attachment]:
         rows = await self.session.scalars(

@@ -18,6 +18,15 @@ class TicketClock:
     priority: bool
     assigned_at: datetime | None
     accepted_at: datetime | None
+    sent_out_at: datetime | None = None
+    back_at: datetime | None = None
+
+    @property
+    def repair_from(self) -> datetime | None:
+        """The repair clock restarts when the device comes back from the vendor."""
+        if self.back_at is not None and self.accepted_at is not None:
+            return max(self.accepted_at, self.back_at)
+        return self.accepted_at
 
 
 @dataclass(frozen=True)
@@ -29,8 +38,9 @@ class Due:
 
 _RUNNING = {
     TicketStatus.ASSIGNED: (Stage.ACCEPT, "assigned_at"),
-    TicketStatus.ACCEPTED: (Stage.REPAIR, "accepted_at"),
-    TicketStatus.ON_SITE: (Stage.REPAIR, "accepted_at"),
+    TicketStatus.ACCEPTED: (Stage.REPAIR, "repair_from"),
+    TicketStatus.ON_SITE: (Stage.REPAIR, "repair_from"),
+    TicketStatus.SENT_OUT: (Stage.SENT_OUT, "sent_out_at"),
 }
 
 
@@ -47,7 +57,16 @@ def due(policy: SlaPolicy, ticket: TicketClock) -> Due | None:
     started: datetime | None = getattr(ticket, started_field)
     if started is None:
         return None
+    return _due(policy, ticket, stage, started)
 
+
+def loan_due(policy: SlaPolicy, ticket: TicketClock, lent_at: datetime) -> Due:
+    """A spare lent for a ticket is due back within the ticket's loan limit, whatever the
+    ticket's own state (the ward may keep it after the job is closed)."""
+    return _due(policy, ticket, Stage.LOAN, lent_at)
+
+
+def _due(policy: SlaPolicy, ticket: TicketClock, stage: Stage, started: datetime) -> Due:
     def limit(of: Stage) -> timedelta:
         return policy.limit(
             of,

@@ -1,0 +1,1 @@
+"""Knowledge base of past fixes: index terms and ranking, free of aiogram and the database."""
