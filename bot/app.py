@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -31,6 +32,7 @@ from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy, load_policy
 from bot.unit_of_work import UnitOfWork
+from bot.web.server import Web, build_web_app
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
@@ -48,6 +50,7 @@ COMMANDS = (
     "overdue",
     "engineers",
     "summary",
+    "dashboard",
     "help",
 )
 
@@ -64,9 +67,17 @@ def build_dispatcher(
     sender: OutboxSender,
     cpu: Executor,
     policy: SlaPolicy,
+    web_url: str,
 ) -> Dispatcher:
     transcriber = Transcriber(cpu, settings.vosk_model_path)
-    dp = Dispatcher(settings=settings, clock=clock, cpu=cpu, transcriber=transcriber, policy=policy)
+    dp = Dispatcher(
+        settings=settings,
+        clock=clock,
+        cpu=cpu,
+        transcriber=transcriber,
+        policy=policy,
+        web_url=web_url,
+    )
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
@@ -88,6 +99,7 @@ class App:
     scheduler: AsyncIOScheduler
     policy: SlaPolicy
     cpu: Executor
+    web_url: str
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def auto_close(self) -> None:
@@ -165,10 +177,26 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
     policy = load_policy(settings.sla_policy)
-    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu, policy)
+    # No access log: dashboard URLs carry their signed token.
+    site = web.AppRunner(build_web_app(Web(settings, sessionmaker, clock, policy)), access_log=None)
+    await site.setup()
+    await web.TCPSite(site, settings.web_host, settings.web_port).start()
+    port = site.addresses[0][1]  # the one bound, when WEB_PORT=0 asked for any
+    web_url = settings.public_url or f"http://{settings.web_host}:{port}"
+    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu, policy, web_url)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     app = App(
-        settings, engine, sessionmaker, clock, bot, dispatcher, sender, scheduler, policy, cpu
+        settings,
+        engine,
+        sessionmaker,
+        clock,
+        bot,
+        dispatcher,
+        sender,
+        scheduler,
+        policy,
+        cpu,
+        web_url,
     )
     if (at := settings.summary_time) is not None:
         scheduler.add_job(
@@ -217,6 +245,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
             sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender_task
+        await site.cleanup()
         cpu.shutdown(wait=True, cancel_futures=True)
         await bot.session.close()
         await engine.dispose()

@@ -1,5 +1,6 @@
 """One Settings object, read from the environment and `.env`."""
 
+import hashlib
 import re
 from datetime import time, timedelta
 from pathlib import Path
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     inspection_check_every: timedelta = timedelta(hours=1)
     inspections_per_day: int = Field(default=20, ge=0)
     vosk_model_path: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None
+    dashboard_secret: SecretStr | None = None
+    dashboard_link_ttl: timedelta = timedelta(hours=12)
 
     @field_validator("bot_token")
     @classmethod
@@ -71,9 +77,11 @@ class Settings(BaseSettings):
             raise ValueError(f"use {_ASYNC_DRIVERS[backend]}://... (async driver)")
         return url.render_as_string(hide_password=False)
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "public_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -123,6 +131,7 @@ class Settings(BaseSettings):
         "outbox_poll_every",
         "sla_scan_every",
         "inspection_check_every",
+        "dashboard_link_ttl",
         mode="before",
     )
     @classmethod
@@ -132,6 +141,13 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def link_secret(self) -> bytes:
+        """The key that signs dashboard links: DASHBOARD_SECRET, else one derived from the
+        bot token (so every replica agrees without another setting)."""
+        if self.dashboard_secret is not None:
+            return self.dashboard_secret.get_secret_value().encode()
+        return hashlib.sha256(b"repairbot-dashboard:" + self.token().encode()).digest()
 
     def token(self) -> str:
         if self.bot_token is None:

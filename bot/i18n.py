@@ -50,6 +50,13 @@ class Translator:
     def __call__(self, key: str, **params: Any) -> str:
         return self._messages[key].format_map({k: self._value(v) for k, v in params.items()})
 
+    def section(self, name: str) -> dict[str, str]:
+        """Every message of a catalog section, by its short key (for the web page's script)."""
+        prefix = f"{name}."
+        return {
+            k.removeprefix(prefix): v for k, v in self._messages.items() if k.startswith(prefix)
+        }
+
     def money(self, amount: Decimal) -> str:
         """An amount with thousands separators, cents only when there are any."""
         whole = amount == amount.to_integral_value()

@@ -147,6 +147,7 @@ def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Se
         "outbox_poll_every": timedelta(milliseconds=100),
         "summary_time": None,  # tests that want the daily summary set its time
         "inspections_per_day": 0,  # tests that want inspection tickets turn them on
+        "web_port": 0,  # any free port: many apps run in one test session
         **overrides,
     }
     return load_settings(**values)

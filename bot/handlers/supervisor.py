@@ -24,6 +24,7 @@ from bot.services.summary import day_summary
 from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy
 from bot.unit_of_work import UnitOfWork
+from bot.web.links import sign
 
 
 async def show_overdue(
@@ -102,11 +103,24 @@ async def show_summary(
     await message.answer_photo(BufferedInputFile(chart, f"summary-{day.isoformat()}.png"))
 
 
+async def dashboard_link(
+    message: Message, staff: Staff, t: Translator, settings: Settings, clock: Clock, web_url: str
+) -> None:
+    """A personal, expiring link to the big screen (the link is the credential)."""
+    ttl = settings.dashboard_link_ttl
+    token = sign(settings.link_secret(), staff.id, clock.now(), ttl)
+    hours = round(ttl.total_seconds() / 3600, 1)
+    await message.answer(
+        t("supervise.dashboard_link", hours=f"{hours:g}", url=f"{web_url}/dashboard?t={token}")
+    )
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.SUPERVISOR, Role.ADMIN))
     router.callback_query.filter(RoleIs(Role.SUPERVISOR, Role.ADMIN))
     router.message.register(show_overdue, Command("overdue"))
+    router.message.register(dashboard_link, Command("dashboard"))
     router.message.register(show_engineers, Command("engineers"))
     router.message.register(show_summary, Command("summary"))
     router.callback_query.register(switch_duty, DutyCb.filter())

@@ -1,0 +1,1 @@
+"""The supervisors' web dashboard, served by the bot's own process."""
