@@ -27,7 +27,9 @@ from bot.intake.listening import Transcriber
 from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import OutboxSender
+from bot.services.forecast import Forecast
 from bot.services.inspections import open_due_inspections
+from bot.services.risk import TimesCache
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy, load_policy
@@ -51,6 +53,7 @@ COMMANDS = (
     "engineers",
     "summary",
     "dashboard",
+    "whatif",
     "help",
 )
 
@@ -79,7 +82,12 @@ def build_dispatcher(
         web_url=web_url,
     )
     dp.update.outer_middleware(PerUserOrderMiddleware())
-    dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
+    times = TimesCache()
+
+    def forecasts(session: AsyncSession) -> Forecast:
+        return Forecast(session, clock, policy, settings.tz, times)
+
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender, forecasts))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
     dp.include_routers(*get_routers())
     return dp

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.domain.ticket_flow import ConcurrentChange
 from bot.i18n import Translator, pick_language
 from bot.notify.outbox import OutboxSender
+from bot.services.forecast import Forecast
 from bot.services.jobs import JobService
 from bot.services.knowledge import KnowledgeService
 from bot.services.spares import SpareService
@@ -61,10 +62,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         sender: OutboxSender,
+        forecasts: Callable[[AsyncSession], Forecast] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.sender = sender
+        self.forecasts = forecasts
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         attempt = 1
@@ -81,7 +84,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             uow = UnitOfWork(session, self.clock)
             data["session"] = session
             data["uow"] = uow
-            tickets = TicketService(session, self.clock)
+            forecast = self.forecasts(session) if self.forecasts else None
+            tickets = TicketService(session, self.clock, forecast)
             data["tickets"] = tickets
             data["jobs"] = JobService(tickets)
             data["spares"] = SpareService(tickets)

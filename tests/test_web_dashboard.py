@@ -4,6 +4,7 @@ export, refusals, and the page itself rendered by headless Chromium."""
 import asyncio
 import csv
 import io
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -152,3 +153,46 @@ async def test_headless_chromium_shows_the_numbers(desk: App, tg: FakeTelegram) 
     assert '<div class="tile" id="tile-closed"><div class="value">1</div>' in html
     assert "김엔지" in html and "내과 병동" in html and "Dell OptiPlex 7090" in html
     assert "35,000원" in html  # the cost chart's bar label
+
+
+async def test_reporters_see_an_eta_and_supervisors_the_risk_and_what_ifs(
+    desk: App, tg: FakeTelegram
+) -> None:
+    await on_duty(tg, 9001)
+    nurse, boss = tg.user(5001), tg.user(9100)
+    for n, text in enumerate(("모니터 1 고장", "모니터 2 고장", "모니터 3 고장"), start=1):
+        await nurse.send_text(text)
+        ack = await nurse.expect(f"접수되었습니다: #{n}")
+        assert re.search(r"예상 완료: (\d\d-\d\d )?\d\d:\d\d–(\d\d-\d\d )?\d\d:\d\d", ack.text)
+    await nurse.send_command("my")
+    assert (await nurse.expect("내 접수 현황")).text.count("예상 완료:") == 3
+    token = parse_qs(urlsplit(await dashboard_link(tg)).query)["t"][0]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{desk.web_url}/api/dashboard", params={"t": token}) as response,
+    ):
+        risk = (await response.json())["risk"]
+    assert [row["number"] for row in sorted(risk["tickets"], key=lambda r: r["number"])] == [
+        1,
+        2,
+        3,
+    ]
+    for row in risk["tickets"]:
+        assert 0 <= row["otp"] <= 1 and row["eta_p50"] <= row["eta_p90"]
+        assert row["colour"] == (
+            "red" if row["otp"] < 0.5 else "yellow" if row["otp"] < 0.8 else "grey"
+        )
+    assert risk["delay_possibility"] == pytest.approx(
+        sum(1 - row["otp"] for row in risk["tickets"]) / 3, abs=0.01
+    )
+    await boss.send_command("whatif")
+    usage = await boss.expect("/whatif add")
+    assert "구역: A, B, C" in usage.text
+    await boss.send_command("whatif", "add A")
+    result = await boss.expect("🔮 A 구역에 엔지니어 1명 추가")
+    before, after = (int(x) for x in re.findall(r"지금 (\d+)% → (\d+)%", result.text)[0])
+    assert after <= before
+    await boss.send_command("whatif", "move 김엔지 B")
+    await boss.expect("🔮 김엔지을(를) B 구역으로 이동")
+    await boss.send_command("whatif", "move 아무개 B")
+    await boss.expect("'아무개' 엔지니어를 찾을 수 없습니다")

@@ -20,6 +20,7 @@ from bot.handlers import (
     supervisor,
     vendor,
     voice,
+    whatif,
 )
 
 ORDER = (
@@ -34,6 +35,7 @@ ORDER = (
     assets,
     knowledge,
     supervisor,
+    whatif,
     forms,
     fallback,
 )

@@ -40,6 +40,7 @@ async def my_tickets(message: Message, staff: Staff, t: Translator, tickets: Tic
         await message.answer(t("my.empty"))
         return
     lines = [t("my.header")]
+    windows = await tickets.forecast.windows() if tickets.forecast else {}
     for ticket, position in rows:
         params = {
             "number": ticket.number,
@@ -48,6 +49,7 @@ async def my_tickets(message: Message, staff: Staff, t: Translator, tickets: Tic
             "engineer": ticket.assignee.name if ticket.assignee else None,
             "description": ticket.description[:80],
             "position": position,
+            "eta": windows.get(ticket.id),
         }
         lines.append(t("my.item", **ticket_params(t, params)).rstrip())
     await message.answer("\n".join(lines))

@@ -40,6 +40,7 @@ def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
         "reporter": params.get("reporter") or t("common.inspection_reporter"),
         "position": position_text(t, params.get("position")),
         "priority_mark": t("common.priority_mark") if params.get("priority") else "",
+        "eta": t("common.eta", start=eta[0], end=eta[1]) if (eta := params.get("eta")) else "",
     }
 
 

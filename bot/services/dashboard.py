@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.dispatch.queues import engineer_queue, engineers_with_queue
 from bot.domain.enums import OPEN_STATUSES, TicketStatus
 from bot.models import Asset, Department, RepairReport, Ticket, VendorRepair
+from bot.services.risk import RiskService, TimesCache
 from bot.services.sla import SlaService
 from bot.services.spares import SpareService
 from bot.services.tickets import TicketService
@@ -72,12 +73,18 @@ def month_keys(today: date, months: int = MONTHS) -> list[str]:
 
 class DashboardService:
     def __init__(
-        self, session: AsyncSession, clock: Clock, policy: SlaPolicy, zone: ZoneInfo
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        policy: SlaPolicy,
+        zone: ZoneInfo,
+        times: TimesCache | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.policy = policy
         self.zone = zone
+        self.times = times or TimesCache()
 
     async def snapshot(self) -> dict[str, Any]:
         now = self.clock.now()
@@ -93,6 +100,7 @@ class DashboardService:
             "models": [asdict(row) for row in await self._models(now)],
             "costs": await self._costs(today),
             "spares": await self._spares(now),
+            "risk": await self._risk(),
         }
 
     async def _count(self, *where: Any) -> int:
@@ -211,3 +219,33 @@ class DashboardService:
                 for loan in pool.loans
             ],
         }
+
+    async def _risk(self) -> dict[str, Any]:
+        """Every open ticket's on-time probability, worst first, coloured as supervisors read
+        it: red under 50 %, yellow under 80 %, grey otherwise."""
+        risk = RiskService(self.session, self.clock, self.policy)
+        report = await risk.assess(times=await self.times.get(risk))
+        tickets = (
+            await self.session.scalars(select(Ticket).where(Ticket.id.in_(report.tickets)))
+        ).all()
+        rows = []
+        for ticket in tickets:
+            found = report.tickets[ticket.id]
+            rows.append(
+                {
+                    "number": ticket.number,
+                    "department": ticket.department.name,
+                    "urgency": ticket.urgency.value,
+                    "engineer": ticket.assignee.name if ticket.assignee else "-",
+                    "otp": round(found.otp, 3),
+                    "eta_p50": found.eta_p50.isoformat(),
+                    "eta_p90": found.eta_p90.isoformat(),
+                    "colour": colour(found.otp),
+                }
+            )
+        rows.sort(key=lambda row: (row["otp"], row["number"]))
+        return {"delay_possibility": round(report.delay_possibility, 3), "tickets": rows}
+
+
+def colour(otp: float) -> str:
+    return "red" if otp < 0.5 else "yellow" if otp < 0.8 else "grey"

@@ -64,12 +64,12 @@ class SlaService:
             select(Ticket.id).where(Ticket.status.in_(CLOCKED_STATUSES)),
             select(SpareLoan.ticket_id).where(SpareLoan.returned_at.is_(None)),
         )
-        sent = {
-            (a.ticket_id, a.stage, a.kind, a.deadline)
-            for a in (
-                await self.session.scalars(select(SlaAlert).where(SlaAlert.ticket_id.in_(watched)))
-            ).all()
-        }
+        rows = await self.session.execute(
+            select(SlaAlert.ticket_id, SlaAlert.stage, SlaAlert.kind, SlaAlert.deadline).where(
+                SlaAlert.ticket_id.in_(watched)
+            )
+        )
+        sent = {tuple(row) for row in rows}
         notices: list[Notice] = []
         supervisors: list[Staff] | None = None
         for item in await self.overdue():

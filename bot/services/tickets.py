@@ -44,6 +44,7 @@ from bot.models import (
     Ticket,
     TicketEvent,
 )
+from bot.services.forecast import Forecast
 from bot.services.lifecycle import follow
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW, Notice
 
@@ -112,9 +113,13 @@ def reporter_buttons(ticket: Ticket) -> tuple[str, ...]:
 
 
 class TicketService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Clock, forecast: Forecast | None = None
+    ) -> None:
         self.session = session
         self.clock = clock
+        self.forecast = forecast
+        """When given, reporters' messages about open tickets carry an expected-by window."""
 
     # --- reads -------------------------------------------------------------------------
 
@@ -558,7 +563,10 @@ class TicketService:
     async def reporter_notice(self, ticket: Ticket, key: str) -> Notice | None:
         if ticket.reporter is None:
             return None
-        return await self._notice(ticket, ticket.reporter, key, reporter_buttons(ticket))
+        notice = await self._notice(ticket, ticket.reporter, key, reporter_buttons(ticket))
+        if self.forecast is not None and ticket.status in OPEN_STATUSES:
+            notice.params["eta"] = await self.forecast.window(ticket.id)
+        return notice
 
     async def engineer_notices(self, ticket: Ticket, key: str) -> list[Notice]:
         """The job message for the assignee and every helper, each with their own buttons."""

@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.models import Asset, RepairReport, Staff, Ticket, VendorRepair
 from bot.services.assets import asset_by_code, asset_card
 from bot.services.dashboard import DashboardService
+from bot.services.risk import TimesCache
 from bot.sla.policy import SlaPolicy
 from bot.web.links import BadLink, verify
 from bot.web.pages import asset_page, assets_page
@@ -44,6 +45,7 @@ class Web:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.policy = policy
+        self.times = TimesCache()
 
     async def viewer(self, request: web.Request) -> Staff:
         """The supervisor the link was given to, or 403."""
@@ -71,7 +73,7 @@ class Web:
         await self.viewer(request)
         async with self.sessionmaker() as session:
             snapshot = await DashboardService(
-                session, self.clock, self.policy, self.settings.tz
+                session, self.clock, self.policy, self.settings.tz, self.times
             ).snapshot()
         return web.json_response(snapshot, headers={"Cache-Control": "no-store"})
 
