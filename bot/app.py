@@ -3,6 +3,8 @@
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +14,10 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +29,13 @@ from bot.db import create_engine, create_sessionmaker
 from bot.handlers import get_routers
 from bot.i18n import Translator
 from bot.intake.listening import Transcriber
-from bot.middlewares import PerUserOrderMiddleware, StaffMiddleware, UnitOfWorkMiddleware
+from bot.leader import Leadership
+from bot.middlewares import (
+    FloodGuard,
+    PerUserOrderMiddleware,
+    StaffMiddleware,
+    UnitOfWorkMiddleware,
+)
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import OutboxSender
 from bot.services.forecast import Forecast
@@ -32,6 +43,7 @@ from bot.services.inspections import open_due_inspections
 from bot.services.risk import TimesCache
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
+from bot.services.updates import KEEP_DAYS, purge_handled
 from bot.sla.policy import SlaPolicy, load_policy
 from bot.unit_of_work import UnitOfWork
 from bot.web.server import Web, build_web_app
@@ -54,6 +66,10 @@ COMMANDS = (
     "summary",
     "dashboard",
     "whatif",
+    "grant",
+    "revoke",
+    "audit",
+    "invite",
     "help",
 )
 
@@ -71,9 +87,11 @@ def build_dispatcher(
     cpu: Executor,
     policy: SlaPolicy,
     web_url: str,
+    storage: BaseStorage | None = None,
 ) -> Dispatcher:
     transcriber = Transcriber(cpu, settings.vosk_model_path)
     dp = Dispatcher(
+        storage=storage,
         settings=settings,
         clock=clock,
         cpu=cpu,
@@ -81,6 +99,8 @@ def build_dispatcher(
         policy=policy,
         web_url=web_url,
     )
+    flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.default_language)
+    dp.update.outer_middleware(flood)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     times = TimesCache()
 
@@ -104,18 +124,57 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     sender: OutboxSender
-    scheduler: AsyncIOScheduler
     policy: SlaPolicy
     cpu: Executor
     web_url: str
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
+    leading: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while this replica runs the jobs and the outbox sender."""
+
+    def schedule(self) -> AsyncIOScheduler:
+        """The leader's jobs, on a fresh scheduler (one cannot be started twice)."""
+        settings = self.settings
+        scheduler = AsyncIOScheduler(timezone=settings.tz)
+        if (at := settings.summary_time) is not None:
+            scheduler.add_job(
+                self.daily_summary,
+                "cron",
+                hour=at.hour,
+                minute=at.minute,
+                second=at.second,
+                id="daily_summary",
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+            # Catch up at start: a summary due while the bot was down goes out now, once.
+            scheduler.add_job(self.daily_summary, id="daily_summary_catch_up")
+
+        def every(period: timedelta, job: Callable[[], Awaitable[None]], **extra: Any) -> None:
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=period.total_seconds(),
+                id=job.__name__,
+                max_instances=1,
+                coalesce=True,
+                **extra,
+            )
+
+        every(settings.sla_scan_every, self.sla_scan)
+        every(settings.auto_close_check_every, self.auto_close)
+        if self.policy.inspection and settings.inspections_per_day:
+            # Also once at start, so a new interval does not wait an hour.
+            every(settings.inspection_check_every, self.inspections, next_run_time=_now())
+        return scheduler
 
     async def auto_close(self) -> None:
-        """Close resolved tickets the reporter left unconfirmed; one transaction per run."""
+        """Close resolved tickets the reporter left unconfirmed, and forget handled update ids
+        old enough never to be redelivered; one transaction per run."""
         async with self.jobs_running, self.sessionmaker() as session:
             outcome = await TicketService(session, self.clock).auto_close(
                 self.settings.auto_close_after
             )
+            await purge_handled(session, self.clock.now() - timedelta(days=KEEP_DAYS))
             await UnitOfWork(session, self.clock).commit(outcome.notices)
         if outcome.notices:
             self.sender.wake()
@@ -174,10 +233,77 @@ class App:
             self.bot, handle_signals=handle_signals, close_bot_session=False
         )
 
+    async def serve_webhook(self) -> None:
+        """Register the webhook, then serve it (the web server is already up) until SIGTERM
+        or SIGINT. The webhook stays set: other replicas go on serving it."""
+        await self.register_webhook()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+    async def register_webhook(self) -> None:
+        """Tell Telegram where to post updates (any replica may; they all serve the path)."""
+        await self.set_commands()
+        assert self.settings.webhook_url is not None
+        await self.bot.set_webhook(
+            self.settings.webhook_url,
+            secret_token=self.settings.webhook_secret_value(),
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+
+
+class Duties:
+    """What only the leader runs: the scheduled jobs and the outbox sender. Restartable, since
+    a replica may lose the lead and take it again."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.scheduler: AsyncIOScheduler | None = None
+        self.sender_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.scheduler = self.app.schedule()
+        self.app.sender.resume()
+        self.sender_task = asyncio.create_task(self.app.sender.run(), name="outbox-sender")
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        """No new work, then let work in hand finish: APScheduler would cancel a running job,
+        and a send cut in half could go out twice."""
+        if self.scheduler is not None:
+            self.scheduler.pause()
+            async with self.app.jobs_running:
+                self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if self.sender_task is not None:
+            self.app.sender.stop()
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE):
+                    await self.sender_task
+            except TimeoutError:
+                self.sender_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.sender_task
+            self.sender_task = None
+
+
+def _listen(settings: Settings) -> tuple[socket.socket, str]:
+    """Bind the web port first, so the dashboard's address is known (WEB_PORT=0 means any free
+    port) before the dispatcher that hands out links is built."""
+    family = socket.AF_INET6 if ":" in settings.web_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.web_host, settings.web_port))
+    port = sock.getsockname()[1]
+    return sock, settings.public_url or f"http://{settings.web_host}:{port}"
+
 
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIterator[App]:
-    """Start the outbox sender and scheduler around the caller; stop and close all after."""
+    """Serve the web side; lead (jobs and outbox) when this replica holds the lead; stop and
+    close all after."""
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
@@ -185,75 +311,38 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
     policy = load_policy(settings.sla_policy)
-    # No access log: dashboard URLs carry their signed token.
-    site = web.AppRunner(build_web_app(Web(settings, sessionmaker, clock, policy)), access_log=None)
-    await site.setup()
-    await web.TCPSite(site, settings.web_host, settings.web_port).start()
-    port = site.addresses[0][1]  # the one bound, when WEB_PORT=0 asked for any
-    web_url = settings.public_url or f"http://{settings.web_host}:{port}"
-    dispatcher = build_dispatcher(settings, sessionmaker, clock, sender, cpu, policy, web_url)
-    scheduler = AsyncIOScheduler(timezone=settings.tz)
-    app = App(
-        settings,
-        engine,
-        sessionmaker,
-        clock,
-        bot,
-        dispatcher,
-        sender,
-        scheduler,
-        policy,
-        cpu,
-        web_url,
+    sock, web_url = _listen(settings)
+    storage = RedisStorage.from_url(settings.redis_url) if settings.redis_url else None
+    dispatcher = build_dispatcher(
+        settings, sessionmaker, clock, sender, cpu, policy, web_url, storage
     )
-    if (at := settings.summary_time) is not None:
-        scheduler.add_job(
-            app.daily_summary,
-            "cron",
-            hour=at.hour,
-            minute=at.minute,
-            second=at.second,
-            id="daily_summary",
-            coalesce=True,
-            misfire_grace_time=3600,
-        )
-        # Catch up at start: a summary due while the bot was down goes out now, still once.
-        scheduler.add_job(app.daily_summary, id="daily_summary_catch_up")
-
-    def every(period: timedelta, job: Callable[[], Awaitable[None]], **extra: Any) -> None:
-        scheduler.add_job(
-            job,
-            "interval",
-            seconds=period.total_seconds(),
-            id=job.__name__,
-            max_instances=1,
-            coalesce=True,
-            **extra,
-        )
-
-    every(settings.sla_scan_every, app.sla_scan)
-    every(settings.auto_close_check_every, app.auto_close)
-    if policy.inspection and settings.inspections_per_day:
-        # Also once at start, so a new interval does not wait an hour.
-        every(settings.inspection_check_every, app.inspections, next_run_time=datetime.now(UTC))
-    sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-    scheduler.start()
+    app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
+    webapp = build_web_app(Web(settings, sessionmaker, clock, policy))
+    if settings.webhook_url:
+        SimpleRequestHandler(
+            dispatcher, bot, secret_token=settings.webhook_secret_value()
+        ).register(webapp, path=settings.webhook_path)
+    # No access log: dashboard URLs carry their signed token.
+    runner = web.AppRunner(webapp, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    duties = Duties(app)
+    leadership = Leadership(engine, settings.leader_retry)
+    app.leading = leadership.leading
+    leading = asyncio.create_task(leadership.run(duties.start, duties.stop), name="leadership")
     try:
         yield app
     finally:
-        # No new work, then let work in hand finish: APScheduler would cancel a running job.
-        scheduler.pause()
-        async with app.jobs_running:
-            scheduler.shutdown(wait=False)
-        sender.stop()
-        try:
-            async with asyncio.timeout(SHUTDOWN_GRACE):
-                await sender_task
-        except TimeoutError:
-            sender_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender_task
-        await site.cleanup()
+        leading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await leading
+        await runner.cleanup()
+        if storage is not None:
+            await storage.close()
         cpu.shutdown(wait=True, cancel_futures=True)
         await bot.session.close()
         await engine.dispose()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -14,6 +14,7 @@ from bot.intake.listening import HospitalNames
 from bot.labels import COLUMNS, ROWS, LabelData, write_labels
 from bot.migrate import upgrade
 from bot.services.assets import assets_to_label, hospital_names
+from bot.services.audit import record
 from bot.services.importer import Importer, ImportFailed, ImportKind, ImportReport
 from bot.sla.policy import PolicyError, load_policy
 
@@ -109,15 +110,29 @@ async def _run(settings: Settings) -> None:
     from bot.app import running_app
 
     async with running_app(settings) as app:
-        await app.run_polling()
+        if settings.webhook_url:
+            await app.serve_webhook()
+        else:
+            await app.run_polling()
 
 
 async def _import(settings: Settings, kind: ImportKind, path: Path) -> ImportReport:
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            importer = Importer(session, SystemClock(), settings.default_language)
-            return await importer.import_file(kind, path)
+            clock = SystemClock()
+            importer = Importer(session, clock, settings.default_language)
+            report = await importer.import_file(kind, path)
+            record(
+                session,
+                clock,
+                None,
+                "import",
+                f"{kind.value} {path.name}",
+                created=report.created,
+                updated=report.updated,
+            )
+            return report
     finally:
         await engine.dispose()
 

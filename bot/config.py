@@ -4,6 +4,7 @@ import hashlib
 import re
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,6 +45,12 @@ class Settings(BaseSettings):
     inspection_check_every: timedelta = timedelta(hours=1)
     inspections_per_day: int = Field(default=20, ge=0)
     vosk_model_path: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    redis_url: str | None = None
+    leader_retry: timedelta = timedelta(seconds=5)
+    flood_limit: int = Field(default=20, ge=1)
+    flood_window: timedelta = timedelta(seconds=10)
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None
@@ -76,6 +83,29 @@ class Settings(BaseSettings):
         if url.drivername not in _ASYNC_DRIVERS.values():
             raise ValueError(f"use {_ASYNC_DRIVERS[backend]}://... (async driver)")
         return url.render_as_string(hide_password=False)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("Telegram only posts to https:// URLs")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must look like redis://host:6379/0")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
     @field_validator("telegram_api_url", "public_url")
     @classmethod
@@ -132,6 +162,8 @@ class Settings(BaseSettings):
         "sla_scan_every",
         "inspection_check_every",
         "dashboard_link_ttl",
+        "flood_window",
+        "leader_retry",
         mode="before",
     )
     @classmethod
@@ -141,6 +173,14 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def webhook_path(self) -> str:
+        """Where the web server takes Telegram's posts: the path of WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path or "/webhook"
+
+    def webhook_secret_value(self) -> str | None:
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     def link_secret(self) -> bytes:
         """The key that signs dashboard links: DASHBOARD_SECRET, else one derived from the

@@ -2,10 +2,12 @@
 
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.domain.enums import AssetStatus, Urgency
 from bot.domain.repairs import TIME_CHOICES, Cause, VendorResult
@@ -13,6 +15,10 @@ from bot.domain.ticket_flow import Action, Tool
 from bot.i18n import Translator
 from bot.models import Asset, Department, SpareLoan
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW
+
+RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""A row id (or page) as a button carries it: a forged one beyond the database's integers is
+refused when the press is parsed, like any other malformed data, instead of reaching a query."""
 
 _URGENCY_ICONS = {
     Urgency.CRITICAL: "🔴",
@@ -24,11 +30,11 @@ _URGENCY_ICONS = {
 
 class TicketCb(CallbackData, prefix="t1"):
     action: Action
-    ticket_id: int
+    ticket_id: RowId
 
 
 class UrgencyCb(CallbackData, prefix="u1"):
-    ticket_id: int
+    ticket_id: RowId
     urgency: Urgency
 
 
@@ -39,20 +45,20 @@ class DeptAction(StrEnum):
 
 class DeptCb(CallbackData, prefix="d1"):
     action: DeptAction
-    value: int
+    value: RowId
 
 
 class AssetCb(CallbackData, prefix="a1"):
     """Report a new fault on a device that already has an open ticket."""
 
-    asset_id: int
+    asset_id: RowId
 
 
 class BindCb(CallbackData, prefix="k1"):
     """An engineer binds a scanned device to one of their jobs."""
 
-    ticket_id: int
-    asset_id: int
+    ticket_id: RowId
+    asset_id: RowId
 
 
 class ReminderAction(StrEnum):
@@ -64,20 +70,20 @@ class ReminderCb(CallbackData, prefix="r1"):
     """The engineer's answer to an SLA reminder, recorded on the ticket."""
 
     action: ReminderAction
-    ticket_id: int
+    ticket_id: RowId
 
 
 class DutyCb(CallbackData, prefix="y1"):
     """A supervisor switches an engineer on or off duty."""
 
-    staff_id: int
+    staff_id: RowId
     on: bool
 
 
 class AttachCb(CallbackData, prefix="m1"):
     """Send the ticket's photos and voice messages to the engineer who asks."""
 
-    ticket_id: int
+    ticket_id: RowId
 
 
 class VoiceAction(StrEnum):
@@ -101,7 +107,7 @@ class ToolCb(CallbackData, prefix="o1"):
     """Invite a helper or lend a spare: opens a picker."""
 
     tool: Tool
-    ticket_id: int
+    ticket_id: RowId
 
 
 class PickPurpose(StrEnum):
@@ -113,25 +119,25 @@ class PickCb(CallbackData, prefix="p1"):
     """An engineer picked from the on-duty list, to hand the job to or to help."""
 
     purpose: PickPurpose
-    ticket_id: int
-    staff_id: int
+    ticket_id: RowId
+    staff_id: RowId
 
 
 class LendCb(CallbackData, prefix="l1"):
-    ticket_id: int
-    spare_id: int
+    ticket_id: RowId
+    spare_id: RowId
 
 
 class ReturnCb(CallbackData, prefix="n1"):
     """A lent spare is back in the pool."""
 
-    loan_id: int
+    loan_id: RowId
 
 
 class ReceiveCb(CallbackData, prefix="b1"):
     """The device is back from the vendor, with this result."""
 
-    ticket_id: int
+    ticket_id: RowId
     result: VendorResult
 
 
@@ -142,7 +148,7 @@ class AnswerCb(CallbackData, prefix="c1"):
 
 
 class AssetStatusCb(CallbackData, prefix="x1"):
-    asset_id: int
+    asset_id: RowId
     status: AssetStatus
 
 
@@ -155,14 +161,14 @@ class KbCb(CallbackData, prefix="q1"):
     """Turn a resolved ticket's report into a knowledge-base article."""
 
     op: KbOp
-    ticket_id: int
+    ticket_id: RowId
 
 
 class SelfHelpCb(CallbackData, prefix="h1"):
     """A ward user says a self-help article fixed their device."""
 
-    article_id: int
-    asset_id: int
+    article_id: RowId
+    asset_id: RowId
 
 
 def ticket_keyboard(

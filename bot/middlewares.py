@@ -2,11 +2,17 @@
 and their translator."""
 
 import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,9 +26,49 @@ from bot.services.knowledge import KnowledgeService
 from bot.services.spares import SpareService
 from bot.services.staff import staff_by_telegram_id
 from bot.services.tickets import TicketService
+from bot.services.updates import AlreadyHandled
 from bot.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class FloodGuard(BaseMiddleware):
+    """More than `limit` updates from one user within `window` get one polite "slow down" and
+    are dropped, before they cost a database transaction or hold up that user's queue."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: timedelta,
+        default_language: str,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window.total_seconds()
+        self.default_language = default_language
+        self.now = now
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = self.now()
+        hits = self._hits.setdefault(user.id, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            return await handler(event, data)
+        if self._warned.get(user.id, -self.window) <= now - self.window:
+            self._warned[user.id] = now
+            t = Translator(pick_language(None, user.language_code, self.default_language))
+            with contextlib.suppress(TelegramAPIError):
+                await data["bot"].send_message(user.id, t("error.slow_down"))
+        log.info("flood from a user: update dropped")
+        return None
 
 
 class PerUserOrderMiddleware(BaseMiddleware):
@@ -81,7 +127,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
     async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
-            uow = UnitOfWork(session, self.clock)
+            update_id = event.update_id if isinstance(event, Update) else None
+            uow = UnitOfWork(session, self.clock, update_id)
             data["session"] = session
             data["uow"] = uow
             forecast = self.forecasts(session) if self.forecasts else None
@@ -93,6 +140,10 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             try:
                 result = await handler(event, data)
                 await uow.commit()
+            except AlreadyHandled:
+                await session.rollback()
+                log.info("update %s was handled already; skipped", update_id)
+                return None
             except BaseException:
                 await session.rollback()
                 raise

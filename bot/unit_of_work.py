@@ -7,15 +7,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.notify.outbox import Outbox
 from bot.services.notices import Notice
+from bot.services.updates import AlreadyHandled, claim_update
 
 
 class UnitOfWork:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, update_id: int | None = None) -> None:
         self.session = session
+        self.clock = clock
         self.outbox = Outbox(session, clock)
+        self.update_id = update_id
+        """The Telegram update this transaction handles; claimed in the first commit."""
 
     async def commit(self, notices: Iterable[Notice] = ()) -> None:
-        """Queue the notices and make everything durable; call before telling the user."""
+        """Queue the notices and make everything durable; call before telling the user.
+
+        The first commit also records the update as handled, so a redelivered copy (here or on
+        another replica) finds it and its changes are rolled back (AlreadyHandled). The claim
+        is written at commit, not at the start: on SQLite an early write would hold the
+        database's only write lock through a whole voice transcription.
+        """
+        if self.update_id is not None:
+            if not await claim_update(self.session, self.update_id, self.clock.now()):
+                raise AlreadyHandled(self.update_id)
+            self.update_id = None
         self.outbox.add(notices)
         await self.session.commit()
 

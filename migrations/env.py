@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
@@ -45,7 +46,13 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+MIGRATION_LOCK = 0x6D69_6772_6174  # "migrat": replicas starting together migrate one at a time
+
+
 def _run_sync(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction ends; the next replica then finds the schema at head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()

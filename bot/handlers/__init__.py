@@ -7,6 +7,7 @@ tests (or replicas in one process) run several dispatchers.
 from aiogram import Router
 
 from bot.handlers import (
+    admin,
     assets,
     common,
     engineer,
@@ -36,6 +37,7 @@ ORDER = (
     knowledge,
     supervisor,
     whatif,
+    admin,
     forms,
     fallback,
 )

@@ -7,14 +7,19 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.deeplinks import asset_code_from_payload
 from bot.domain.enums import Role
-from bot.handlers.replies import help_text
+from bot.domain.invites import PREFIX as INVITE_PREFIX
+from bot.domain.invites import BadInvite, read_invite
+from bot.handlers.fallback import unsupported
+from bot.handlers.replies import help_text, set_text
 from bot.handlers.scanning import PHOTO_KEY, offer_binding, offer_report, photo_attachments
 from bot.i18n import Translator
 from bot.keyboards import DeptAction, DeptCb, departments_keyboard
 from bot.models import Staff
 from bot.services.assets import asset_by_code
+from bot.services.audit import join_by_invite
 from bot.services.staff import departments_page, register_reporter, set_department
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
@@ -33,7 +38,7 @@ async def ask_department(
     text = t("start.pick_department", page=page + 1, pages=pages)
     markup = departments_keyboard(t, departments, page, pages)
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await set_text(message, text, markup)
     else:
         await message.answer(text, reply_markup=markup)
 
@@ -62,9 +67,13 @@ async def start_from_label(
     t: Translator,
     state: FSMContext,
     tickets: TicketService,
+    settings: Settings,
 ) -> None:
     """A phone camera opened a label's deep link: straight to that device's report."""
     assert message.from_user is not None
+    if (command.args or "").startswith(INVITE_PREFIX):
+        await join_as_engineer(message, command.args or "", session, uow, clock, staff, t, settings)
+        return
     code = asset_code_from_payload(command.args or "")
     asset = await asset_by_code(session, code) if code else None
     if staff is None:
@@ -82,6 +91,32 @@ async def start_from_label(
         await offer_binding(message, staff, t, tickets, uow, asset)
     else:
         await offer_report(message, state, t, tickets, asset)
+
+
+async def join_as_engineer(
+    message: Message,
+    payload: str,
+    session: AsyncSession,
+    uow: UnitOfWork,
+    clock: Clock,
+    staff: Staff | None,
+    t: Translator,
+    settings: Settings,
+) -> None:
+    """An admin's invite link: the person who opens it becomes an engineer of its zones."""
+    assert message.from_user is not None
+    try:
+        invite = read_invite(settings.link_secret(), payload, clock.now())
+    except BadInvite:
+        await message.answer(t("admin.invite_invalid"))
+        return
+    if staff is None:
+        staff = await register_reporter(
+            session, clock, message.from_user.id, message.from_user.full_name, t.language
+        )
+    await join_by_invite(session, clock, staff, invite)
+    await uow.commit()
+    await message.answer(t("admin.invite_welcome", name=staff.name, zones=", ".join(invite.zones)))
 
 
 async def start(
@@ -155,11 +190,17 @@ async def department_picked(
     await state.update_data({DRAFT_KEY: None, PHOTO_KEY: None})
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(t("start.department_set", department=department.name))
+        await set_text(callback.message, t("start.department_set", department=department.name))
+
+
+def has_nul(message: Message) -> bool:
+    """No Telegram client types U+0000, and PostgreSQL cannot store it in text."""
+    return "\x00" in (message.text or message.caption or "")
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.register(unsupported, has_nul)  # first: whatever the role or form step
     router.message.register(start_from_label, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))

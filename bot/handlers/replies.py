@@ -21,6 +21,15 @@ def help_text(t: Translator, staff: Staff) -> str:
     return t(HELP_KEYS[staff.role])
 
 
+async def set_text(
+    message: Message, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Rewrite a message under a pressed button; a double tap leaves it unchanged, which
+    Telegram refuses ("message is not modified"), and that must not turn into an error."""
+    with contextlib.suppress(TelegramAPIError):
+        await message.edit_text(text, reply_markup=markup)
+
+
 async def set_buttons(callback: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
     """Swap the pressed message's buttons; a failure here must not undo the action itself."""
     if isinstance(callback.message, Message):

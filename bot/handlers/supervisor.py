@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.dispatch.queues import engineers_with_queue
 from bot.domain.enums import Role
 from bot.filters import RoleIs
+from bot.handlers.replies import set_text
 from bot.i18n import Translator
 from bot.keyboards import DutyCb, engineers_keyboard
 from bot.models import Staff
@@ -25,6 +26,9 @@ from bot.services.tickets import TicketService
 from bot.sla.policy import SlaPolicy
 from bot.unit_of_work import UnitOfWork
 from bot.web.links import sign
+
+FIRST_DAY = date(2000, 1, 1)
+"""The earliest day /summary reports; later than today there is nothing to count."""
 
 
 async def show_overdue(
@@ -69,14 +73,21 @@ async def switch_duty(
     tickets: TicketService,
     uow: UnitOfWork,
 ) -> None:
-    outcome = await tickets.set_duty_by(staff, callback_data.staff_id, callback_data.on)
-    await uow.commit(outcome.notices)
-    engineer = outcome.notices[0].recipient
+    engineer = await tickets.session.get(Staff, callback_data.staff_id)
+    # A double tap finds the engineer switched already: nothing changes, nobody is told again.
+    if (
+        engineer is None
+        or engineer.role is not Role.ENGINEER
+        or engineer.on_duty != callback_data.on
+    ):
+        outcome = await tickets.set_duty_by(staff, callback_data.staff_id, callback_data.on)
+        await uow.commit(outcome.notices)
+        engineer = outcome.notices[0].recipient
     state = t("supervise.state_on" if callback_data.on else "supervise.state_off")
     await callback.answer(t("supervise.toggled", name=engineer.name, state=state))
     if isinstance(callback.message, Message):
         text, keyboard = await _engineers_view(t, tickets)
-        await callback.message.edit_text(text, reply_markup=keyboard)
+        await set_text(callback.message, text, keyboard)
 
 
 async def show_summary(
@@ -94,6 +105,8 @@ async def show_summary(
     try:
         day = date.fromisoformat(command.args.strip()) if command.args else today
     except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= today:  # also keeps the 14-day chart in range
         await message.answer(t("summary.bad_date"))
         return
     summary = await day_summary(session, day, settings.tz)

@@ -16,6 +16,9 @@ from bot.risk.simulate import RiskReport, Roster, extra_engineer, move_engineer
 from bot.services.risk import RiskService
 from bot.sla.policy import SlaPolicy
 
+NAME_ECHO = 120
+"""At most this much of an unknown name is quoted back (a staff name's length), so a long one
+cannot push the answer past Telegram's 4096 characters."""
 SEED = 20261123
 """Fixed, so asking the same question twice gives the same answer."""
 
@@ -48,7 +51,7 @@ async def what_if(
             select(Staff).where(Staff.role == Role.ENGINEER, func.lower(Staff.name) == name.lower())
         )
         if engineer is None:
-            await message.answer(t("whatif.unknown_engineer", name=name))
+            await message.answer(t("whatif.unknown_engineer", name=name[:NAME_ECHO]))
             return
         roster = move_engineer(engineer.id, words[-1])
         change = t("whatif.moved", name=engineer.name, zone=words[-1])

@@ -42,3 +42,13 @@ class SummaryRun(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     queued_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already handled: a redelivered one (same `update_id`, to this replica
+    or another) finds its row and does nothing twice. Old rows are purged."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(index=True)

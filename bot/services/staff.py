@@ -23,6 +23,7 @@ async def register_reporter(
         role=Role.REPORTER,
         language=language,
         created_at=clock.now(),
+        zones=[],
     )
     session.add(staff)
     await session.flush()

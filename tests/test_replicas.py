@@ -1,0 +1,156 @@
+"""Production shape: webhook replicas sharing PostgreSQL and Redis, one leader, redelivered
+updates handled once, and the per-user flood guard."""
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import App, running_app
+from bot.db import create_sessionmaker
+from bot.models import Ticket, TicketEvent
+from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
+from tests.fake_telegram import FakeTelegram
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+HOOK = "https://bot.hospital.example/telegram/hook"
+SECRET = "s3cret-token_for-tests"
+
+
+async def redis_up() -> bool:
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()  # the test database of Redis: FSM state from earlier runs goes
+        return True
+    except (OSError, aioredis.ConnectionError):
+        return False
+    finally:
+        await client.aclose()
+
+
+async def deliver(app: App, update: dict[str, object], secret: str | None = SECRET) -> int:
+    """POST an update to this replica's webhook, as Telegram would."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{app.web_url}/telegram/hook", json=update, headers=headers) as response,
+    ):
+        return response.status
+
+
+async def count(app: App, model: type) -> int:
+    async with app.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@contextlib.asynccontextmanager
+async def replicas(
+    database_url: str, tg: FakeTelegram, n: int, **overrides: object
+) -> AsyncIterator[list[App]]:
+    settings = bot_settings(
+        database_url,
+        tg,
+        webhook_url=HOOK,
+        webhook_secret=SECRET,
+        leader_retry=timedelta(milliseconds=300),
+        **overrides,
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(running_app(settings)) for _ in range(n)]
+
+
+async def test_two_webhook_replicas_share_one_conversation_and_one_leader(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share a PostgreSQL database; SQLite serves one process")
+    if not await redis_up():
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    kim, nurse = tg.user(9001), tg.user(5001)
+    async with replicas(database_url, tg, 2, redis_url=REDIS_URL) as (a, b):
+        async with asyncio.timeout(5):
+            while not (a.leading.is_set() or b.leading.is_set()):
+                await asyncio.sleep(0.05)
+        assert a.leading.is_set() != b.leading.is_set()  # exactly one leads
+
+        assert await deliver(a, await kim.send_command("duty")) == 200
+        await kim.expect("근무를 시작")
+        report = await nurse.send_text("간호사실 PC 전원 안 켜짐")
+        assert await deliver(b, report) == 200
+        job = await kim.expect("새 작업 #1")
+        assert await deliver(a, report) == 200  # Telegram redelivers: nothing happens twice
+        assert await deliver(b, report) == 200
+        await nurse.expect("접수되었습니다: #1")
+        await nurse.expect_nothing(within=1.0)
+        assert await count(a, Ticket) == 1
+
+        # The same button pressed twice, the presses landing on both replicas at once: one wins.
+        presses = [await kim.press("수락", job), await kim.press("수락", job)]
+        assert await asyncio.gather(deliver(a, presses[0]), deliver(b, presses[1])) == [200, 200]
+        await kim.expect_answer("#1 수락했습니다.")
+        await kim.expect_answer("지금 '수락됨' 상태라")
+        await kim.expect(predicate=lambda m: m.method == "editMessageReplyMarkup")
+        await deliver(b, await kim.press("처리 완료", job))  # the form starts on replica B...
+        question = await kim.expect("(1/5)")
+        await deliver(a, await kim.press("하드웨어", question))  # ...and goes on on replica A
+        await kim.expect("(2/5)")
+        await deliver(b, await kim.send_text("파워 서플라이 교체"))
+        await kim.expect("(3/5)")
+        async with a.sessionmaker() as session:
+            events = await session.scalar(select(func.count()).select_from(TicketEvent))
+        assert events == 3  # report, assign, accept: nothing doubled
+
+        # Wrong or missing secret: Telegram's header is checked, the update is not handled.
+        assert await deliver(a, await kim.send_command("queue"), secret="wrong") == 401
+        assert await deliver(a, await kim.send_command("queue"), secret=None) == 401
+        assert a.leading.is_set() != b.leading.is_set()
+
+
+async def test_a_follower_takes_over_when_the_leader_stops(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("leadership is a PostgreSQL advisory lock; SQLite serves one process")
+    settings = bot_settings(database_url, tg, leader_retry=timedelta(milliseconds=200))
+    async with running_app(settings) as first:
+        await asyncio.wait_for(first.leading.wait(), 5)
+        second_running = running_app(settings)
+        second = await second_running.__aenter__()
+        try:
+            await asyncio.sleep(0.6)
+            assert not second.leading.is_set()
+        except BaseException:
+            await second_running.__aexit__(None, None, None)
+            raise
+    try:
+        await asyncio.wait_for(second.leading.wait(), 5)  # within a few retries
+    finally:
+        await second_running.__aexit__(None, None, None)
+
+
+async def test_a_flood_gets_one_polite_slow_down(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    settings = bot_settings(database_url, tg, flood_limit=5, flood_window=timedelta(minutes=1))
+    nurse = tg.user(5001)
+    async with polling_bot(settings, tg) as app:
+        for n in range(8):
+            await nurse.send_text(f"고장 {n}")
+        await nurse.expect("메시지가 너무 빠르게 오고 있습니다")
+        for n in range(1, 6):
+            await nurse.expect(f"접수되었습니다: #{n}")
+        await nurse.expect_nothing(within=1.0)
+        assert await count(app, Ticket) == 5
+    slow = [m for m in nurse.outputs if "너무 빠르게" in m.text]
+    assert len(slow) == 1
