@@ -3,6 +3,7 @@ updates handled once, and the per-user flood guard."""
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -154,3 +155,23 @@ async def test_a_flood_gets_one_polite_slow_down(
         assert await count(app, Ticket) == 5
     slow = [m for m in nurse.outputs if "너무 빠르게" in m.text]
     assert len(slow) == 1
+
+
+async def test_logs_carry_no_tokens_or_personal_data(
+    desk: App, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    nurse, kim, boss = tg.user(5001), tg.user(9001), tg.user(9100)
+    await kim.send_command("duty")
+    await kim.expect("근무를 시작")
+    await nurse.send_text("주민번호 900101-1234567 환자 차트 프린터 고장")
+    await nurse.expect("접수되었습니다")
+    await boss.send_command("dashboard")
+    link = await boss.expect("/dashboard?t=")
+    token = link.text.split("?t=")[1].split()[0]
+    async with aiohttp.ClientSession() as http, http.get(link.text.split()[-1]) as response:
+        assert response.status == 200
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged  # the app does log at INFO
+    for secret in ("TEST-token", token, "900101-1234567", "최간호", "김엔지", "주민번호"):
+        assert secret not in logged
