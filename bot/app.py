@@ -308,7 +308,18 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     bot = build_bot(settings)
-    sender = OutboxSender(bot, sessionmaker, clock, settings.outbox_poll_every)
+    # The sender gets connections of its own: in a burst, handlers waiting on the dispatch
+    # lock can hold the whole main pool, and notices would wait for the burst to end.
+    sender_engine = create_engine(settings.database_url)
+    sender_sessions = create_sessionmaker(sender_engine)
+    sender = OutboxSender(
+        bot,
+        sender_sessions,
+        clock,
+        settings.outbox_poll_every,
+        overall_rate=settings.outbox_overall_rate,
+        per_chat_rate=settings.outbox_per_chat_rate,
+    )
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
     policy = load_policy(settings.sla_policy)
     sock, web_url = _listen(settings)
@@ -341,6 +352,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
             await storage.close()
         cpu.shutdown(wait=True, cancel_futures=True)
         await bot.session.close()
+        await sender_engine.dispose()
         await engine.dispose()
 
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     auto_close_after: timedelta = timedelta(hours=72)
     auto_close_check_every: timedelta = timedelta(minutes=1)
     outbox_poll_every: timedelta = timedelta(seconds=2)
+    outbox_per_chat_rate: float = Field(default=1.0, gt=0)
+    outbox_overall_rate: float = Field(default=30.0, gt=0)
     voice_max_seconds: int = 120
     sla_policy: Path | None = None
     sla_scan_every: timedelta = timedelta(seconds=30)

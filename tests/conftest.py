@@ -148,6 +148,9 @@ def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Se
         "summary_time": None,  # tests that want the daily summary set its time
         "inspections_per_day": 0,  # tests that want inspection tickets turn them on
         "web_port": 0,  # any free port: many apps run in one test session
+        # Telegram's 1 message/s per chat is the sender's default (tests/test_outbox_pacing.py
+        # checks it); conversations here would otherwise spend most of their time waiting.
+        "outbox_per_chat_rate": 50.0,
         **overrides,
     }
     return load_settings(**values)

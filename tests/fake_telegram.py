@@ -15,10 +15,11 @@ import asyncio
 import html
 import itertools
 import json
+import math
 import mimetypes
 import re
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -88,6 +89,26 @@ _HTML_TAGS = {
     "blockquote",
 }
 _HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|<")
+# Methods that put a message in a chat (or change one): what Telegram's flood limits count.
+SENDING_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "sendvoice",
+    "senddocument",
+    "sendaudio",
+    "sendvideo",
+    "sendanimation",
+    "sendsticker",
+    "sendmediagroup",
+    "sendlocation",
+    "sendcontact",
+    "copymessage",
+    "forwardmessage",
+    "editmessagetext",
+    "editmessagecaption",
+    "editmessagereplymarkup",
+    "editmessagemedia",
+}
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     403: "Forbidden: bot was blocked by the user",
@@ -120,6 +141,8 @@ class ApiCall:
     params: JSON
     token: str
     failed: bool = False
+    at: float = field(default_factory=time.monotonic)
+    """When the call came in (``time.monotonic()``): for tests of pacing."""
 
 
 @dataclass
@@ -152,6 +175,33 @@ class _Fault:
     retry_after: int | None
     remaining: int
     chat_id: int | None
+
+
+@dataclass
+class _Limits:
+    """Telegram's flood control, as a bot meets it: too many sends answer 429 + retry_after."""
+
+    per_chat: float
+    overall: float
+    slack: float
+    overall_sent: deque[float] = field(default_factory=deque)
+    chat_sent: dict[int, float] = field(default_factory=dict)
+
+    def check(self, chat_id: int | None, now: float) -> int | None:
+        """None if a send may go now (and count it), else the seconds to retry after."""
+        window = 1.0 - self.slack
+        while self.overall_sent and self.overall_sent[0] <= now - window:
+            self.overall_sent.popleft()
+        if len(self.overall_sent) >= self.overall:
+            return max(1, math.ceil(self.overall_sent[0] + window - now))
+        if chat_id is not None and (last := self.chat_sent.get(chat_id)) is not None:
+            gap = 1.0 / self.per_chat - self.slack
+            if now - last < gap:
+                return max(1, math.ceil(last + gap - now))
+        self.overall_sent.append(now)
+        if chat_id is not None:
+            self.chat_sent[chat_id] = now
+        return None
 
 
 def _buttons(markup: JSON | None) -> list[tuple[str, str | None]]:
@@ -256,6 +306,9 @@ class FakeTelegram:
         self._callback_ids: set[str] = set()
         self._faults: defaultdict[str, list[_Fault]] = defaultdict(list)
         self._users: dict[int, FakeUser] = {}
+        self._limits: _Limits | None = None
+        self.throttled: list[ApiCall] = []
+        """Sends answered 429 because the bot went over a limit of enforce_limits()."""
         self._allowed_updates: list[str] = []
         self._changed = asyncio.Condition()
         self._closing = False
@@ -342,6 +395,17 @@ class FakeTelegram:
         """Telegram is healthy again: drop every pending injected failure."""
         self._faults.clear()
 
+    def enforce_limits(
+        self, per_chat: float = 1.0, overall: float = 30.0, *, slack: float = 0.1
+    ) -> None:
+        """From now on answer sends (SENDING_METHODS) like Telegram's flood control: 429 with
+        `retry_after` when the bot goes over `per_chat` messages a second to one chat or
+        `overall` a second in all. `slack` seconds of network jitter are forgiven."""
+        self._limits = _Limits(per_chat, overall, slack)
+
+    def lift_limits(self) -> None:
+        self._limits = None
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]
 
@@ -420,6 +484,15 @@ class FakeTelegram:
                 return fault
         return None
 
+    def _throttle(self, method: str, params: JSON) -> int | None:
+        if self._limits is None or method.lower() not in SENDING_METHODS:
+            return None
+        try:
+            chat_id: int | None = int(params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            chat_id = None  # inline messages, or a 400 the method itself will answer
+        return self._limits.check(chat_id, time.monotonic())
+
     @staticmethod
     def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:
         body: JSON = {"ok": False, "error_code": code, "description": description}
@@ -449,6 +522,11 @@ class FakeTelegram:
         try:
             if fault := self._take_fault(method, params):
                 raise FakeApiError(fault.error_code, fault.description, fault.retry_after)
+            if (retry_after := self._throttle(method, params)) is not None:
+                self.throttled.append(call)
+                raise FakeApiError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after
+                )
             if method.lower() == "getupdates":
                 result = await self._get_updates(params)
             else:

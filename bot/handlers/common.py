@@ -155,8 +155,15 @@ async def change_department(
 
 
 async def department_page(
-    callback: CallbackQuery, callback_data: DeptCb, session: AsyncSession, t: Translator
+    callback: CallbackQuery,
+    callback_data: DeptCb,
+    session: AsyncSession,
+    staff: Staff | None,
+    t: Translator,
 ) -> None:
+    if staff is None:  # /start registers before it shows the list: this button is forged
+        await callback.answer(t("error.not_registered"), show_alert=True)
+        return
     if isinstance(callback.message, Message):
         await ask_department(callback.message, session, t, callback_data.value, edit=True)
     await callback.answer()

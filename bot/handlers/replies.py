@@ -21,9 +21,7 @@ def help_text(t: Translator, staff: Staff) -> str:
     return t(HELP_KEYS[staff.role])
 
 
-async def set_text(
-    message: Message, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
+async def set_text(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Rewrite a message under a pressed button; a double tap leaves it unchanged, which
     Telegram refuses ("message is not modified"), and that must not turn into an error."""
     with contextlib.suppress(TelegramAPIError):

@@ -8,7 +8,9 @@ because Telegram was down or the process restarted.
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram import Bot
@@ -21,7 +23,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -72,8 +74,37 @@ class Outbox:
         self.added += 1
 
 
+@dataclass
+class _Pass:
+    """What one pass over the outbox did and when another could do more."""
+
+    settled: int = 0
+    paced: float | None = None
+    """Seconds until a chat skipped for the per-chat limit may receive again."""
+    retry: float | None = None
+    """Seconds until a row held back by a retry or backoff is due."""
+
+
+def _sooner(current: float | None, seconds: float) -> float:
+    return seconds if current is None else min(current, seconds)
+
+
 class OutboxSender:
-    """Delivers pending outbox rows in order, chat by chat, with backoff on failures."""
+    """Delivers pending outbox rows in order, chat by chat, with backoff on failures, and paced
+    under Telegram's limits so that it does not meet 429s in the first place.
+
+    Each pass takes the oldest pending row of every chat; a chat that is not ready (its last
+    message went out less than a second ago, or its oldest row waits out a retry) is skipped
+    together with its later rows, so it never holds up the others. The rows of one pass go out
+    concurrently, each in its own session, at most `overall_rate` a second in id order.
+    """
+
+    OVERALL_RATE = 30.0
+    """Messages a second for the whole bot: Telegram's documented bulk limit."""
+    PER_CHAT_RATE = 1.0
+    """Messages a second to one chat: Telegram asks for no more than about one."""
+    CONCURRENCY = 8
+    """Sends in flight at once (each holds a database connection only around its writes)."""
 
     def __init__(
         self,
@@ -81,61 +112,151 @@ class OutboxSender:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         poll_every: timedelta,
+        *,
+        overall_rate: float = OVERALL_RATE,
+        per_chat_rate: float = PER_CHAT_RATE,
+        concurrency: int = CONCURRENCY,
     ) -> None:
+        if overall_rate <= 0 or per_chat_rate <= 0 or concurrency < 1:
+            raise ValueError("rates must be positive and concurrency at least 1")
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.poll_every = poll_every
+        self.overall_rate = overall_rate
+        self.per_chat_rate = per_chat_rate
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._stopping = False
+        self._passing = asyncio.Lock()  # drain() from a test and run() never send a row twice
+        self._next_slot = 0.0  # event-loop time from which the next send may start
+        self._chat_ready: dict[int, float] = {}  # chat -> loop time of its next allowed send
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
         """Deliver until stop(); a stop lets the batch in hand finish rather than cutting a send
-        (or its database write) in half."""
+        (or its database write) in half. Between passes it sleeps until a skipped chat is ready,
+        a retry is due, it is woken, or `poll_every` has passed."""
         while not self._stopping:
             self._wake.clear()
             try:
-                sent = await self.drain()
+                done = await self._pass()
             except Exception:
                 log.exception("outbox drain failed; retrying")
-                sent = 0
-            if sent or self._stopping:
-                continue
+                done = _Pass()
+            if self._stopping:
+                break
+            if done.settled:
+                continue  # more may have come in while sending
+            waits = [w for w in (done.paced, done.retry) if w is not None]
+            timeout = min([self.poll_every.total_seconds(), *waits])
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_every.total_seconds()):
+                async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
     def stop(self) -> None:
         self._stopping = True
         self.wake()
 
+    def resume(self) -> None:
+        """Let a stopped sender run() again (a replica that takes the lead back)."""
+        self._stopping = False
+
     async def drain(self) -> int:
-        """Send what is due now; returns how many rows were settled (sent or given up)."""
-        async with self.sessionmaker() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                        OutboxMessage.next_attempt_at <= self.clock.now(),
+        """Send what is due now, waiting out the rate limits between messages to one chat;
+        returns how many rows were settled (sent or given up). Rows waiting for a retry or a
+        backoff are left for later."""
+        settled = 0
+        while True:
+            done = await self._pass()
+            settled += done.settled
+            if done.paced is None:
+                return settled
+            await asyncio.sleep(done.paced)
+
+    async def _pass(self) -> _Pass:
+        """Send the oldest pending row of every chat that may receive now, up to BATCH."""
+        async with self._passing:
+            done = _Pass()
+            async with self.sessionmaker() as session:
+                heads = (
+                    await session.execute(
+                        select(
+                            OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.next_attempt_at
+                        )
+                        .where(OutboxMessage.id.in_(self._oldest_pending()))
+                        .order_by(OutboxMessage.id)
                     )
-                    .order_by(OutboxMessage.id)
-                    .limit(BATCH)
-                )
-            ).all()
-            held: set[int] = set()
-            settled = 0
-            for row in rows:
-                if row.chat_id in held:
-                    continue
-                if await self._send(row):
-                    settled += 1
+                ).all()
+            loop_now, db_now = asyncio.get_running_loop().time(), self.clock.now()
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > loop_now}
+            due: deque[tuple[int, int]] = deque()
+            for row_id, chat_id, next_attempt_at in heads:
+                if next_attempt_at > db_now:
+                    done.retry = _sooner(done.retry, (next_attempt_at - db_now).total_seconds())
+                elif (ready := self._chat_ready.get(chat_id, loop_now)) > loop_now:
+                    done.paced = _sooner(done.paced, ready - loop_now)
+                elif len(due) < BATCH:
+                    due.append((row_id, chat_id))
                 else:
-                    held.add(row.chat_id)
-                await session.commit()
+                    done.paced = 0.0  # the rest of a full batch may go at once
+            if due:
+                await self._send_all(due, done)
+            return done
+
+    @staticmethod
+    def _oldest_pending() -> Select[int]:
+        return (
+            select(func.min(OutboxMessage.id))
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .group_by(OutboxMessage.chat_id)
+        )
+
+    async def _send_all(self, due: deque[tuple[int, int]], done: _Pass) -> None:
+        """Send `due` (one row per chat, in id order) with up to `concurrency` in flight."""
+        loop = asyncio.get_running_loop()
+
+        async def worker() -> None:
+            while due:
+                await self._take_turn()
+                if not due:
+                    return
+                row_id, chat_id = due.popleft()
+                try:
+                    if await self._deliver(row_id):
+                        done.settled += 1
+                finally:
+                    # From the answer, not the request: network jitter cannot bunch two up.
+                    self._chat_ready[chat_id] = loop.time() + 1 / self.per_chat_rate
+
+        workers = [worker() for _ in range(min(self.concurrency, len(due)))]
+        results = await asyncio.gather(*workers, return_exceptions=True)
+        if failures := [r for r in results if isinstance(r, BaseException)]:
+            raise failures[0]
+
+    async def _take_turn(self) -> None:
+        """Wait for the next send slot under the overall rate and take it. Slots are taken at
+        the moment of sending, not booked ahead, so a late wake-up (a busy event loop) cannot
+        release a burst of sends that were due meanwhile."""
+        loop = asyncio.get_running_loop()
+        interval = 1 / self.overall_rate
+        while (wait := self._next_slot - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        # A wake-up a little late keeps its slot (the rate does not drift below the limit);
+        # a long-delayed one starts afresh.
+        self._next_slot = max(self._next_slot, loop.time() - interval / 4) + interval
+
+    async def _deliver(self, row_id: int) -> bool:
+        """Send one row in its own session; no transaction stays open over the network call."""
+        async with self.sessionmaker() as session:
+            row = await session.get(OutboxMessage, row_id)
+            if row is None or row.status is not OutboxStatus.PENDING:
+                return False  # settled meanwhile (by another process)
+            await session.commit()
+            settled = await self._send(row)
+            await session.commit()
             return settled
 
     async def _send(self, row: OutboxMessage) -> bool:

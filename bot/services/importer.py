@@ -6,6 +6,8 @@ roster never reaches the bot.
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +43,14 @@ COLUMNS: dict[ImportKind, tuple[str, ...]] = {
         "status",
     ),
 }
+MAX_LENGTH: dict[ImportKind, dict[str, int]] = {
+    ImportKind.DEPARTMENTS: {"name": 120, "zone": 80},
+    ImportKind.STAFF: {"name": 120},
+    ImportKind.ASSETS: {"code": 64, "type": 60, "model": 120, "location": 200},
+}
+"""Column widths of the tables the cells land in (PostgreSQL refuses anything longer)."""
+_INTEGER = re.compile(r"-?[0-9]+")
+_BIGINT = 2**63
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n", ""}
 
@@ -75,21 +85,39 @@ def read_rows(raw: bytes, kind: ImportKind) -> list[tuple[int, dict[str, str]]]:
         except UnicodeDecodeError:
             raise ImportFailed(1, "the file is neither UTF-8 nor CP949 text") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    expected = COLUMNS[kind]
-    if sorted(header) != sorted(expected):
-        raise ImportFailed(1, f"header must be {','.join(expected)}; got {','.join(header)}")
-    rows = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            raise ImportFailed(line, f"expected {len(header)} cells, found {len(cells)}")
-        rows.append((line, {h: c.strip() for h, c in zip(header, cells, strict=True)}))
+    try:
+        header = [cell.strip().lower() for cell in next(reader, [])]
+        expected = COLUMNS[kind]
+        if sorted(header) != sorted(expected):
+            raise ImportFailed(1, f"header must be {','.join(expected)}; got {','.join(header)}")
+        rows = []
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                raise ImportFailed(line, f"expected {len(header)} cells, found {len(cells)}")
+            row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+            if problem := _bad_cell(row, kind):
+                raise ImportFailed(line, problem)
+            rows.append((line, row))
+    except csv.Error as exc:  # e.g. a cell over the csv module's 128 kB limit
+        raise ImportFailed(max(reader.line_num, 1), f"not readable as CSV: {exc}") from None
     if not rows:
         raise ImportFailed(1, "the file has a header but no rows")
     return rows
+
+
+def _bad_cell(row: dict[str, str], kind: ImportKind) -> str | None:
+    """What no column may hold: control characters (PostgreSQL cannot even store U+0000), or
+    more characters than its table column."""
+    for column, value in row.items():
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            return f"{column} contains a control character"
+        limit = MAX_LENGTH[kind].get(column)
+        if limit is not None and len(value) > limit:
+            return f"{column} is longer than {limit} characters"
+    return None
 
 
 def _required(row: dict[str, str], column: str) -> str:
@@ -137,6 +165,8 @@ class Importer:
         created = updated = 0
         for line, row in rows:
             key = row[key_column].lower()
+            if kind is ImportKind.STAFF and _INTEGER.fullmatch(key):
+                key = str(int(key))  # 012 and 12 are one person
             if key in seen:
                 raise ImportFailed(
                     line, f"{key_column} {row[key_column]!r} repeats line {seen[key]}"
@@ -182,7 +212,7 @@ class Importer:
 
     async def _staff(self, row: dict[str, str]) -> bool:
         raw_id = _required(row, "telegram_id")
-        if not raw_id.lstrip("-").isdigit():
+        if not _INTEGER.fullmatch(raw_id) or not -_BIGINT <= int(raw_id) < _BIGINT:
             raise ValueError(f"telegram_id {raw_id!r} is not a number")
         role = _choice(row["role"], Role, "role", Role.REPORTER)
         language = row["language"].lower() or self.default_language

@@ -1,0 +1,201 @@
+"""Intake throughput: text reports persisted and acknowledged per second, next to a bare echo bot.
+
+    python bench/intake.py [--reports 200] [--echo 1000] [--rounds 3] [--engineers 6] [--paced]
+                           [--database-url postgresql://postgres@127.0.0.1/postgres]
+
+N registered ward users each send one text report at once; the rate is N over the time from the
+first report to the last acknowledgement ("접수되었습니다: #n", which leaves through the outbox)
+arriving at the fake Bot API (tests/fake_telegram.py, on loopback, its limits off); every round
+starts from an empty queue. A bare aiogram echo bot (one handler answering every text) on the
+same fake server gives the ceiling of aiogram + HTTP in this process. The app runs with the
+outbox sender's own pacing lifted (this measures our code, not Telegram's 30 messages a second);
+--paced adds a round with it. SQLite by default; --database-url names a PostgreSQL server on
+which a throwaway database is created and dropped. Fake server, users and bot share one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+from harness import (
+    ACK,
+    Sent,
+    backend,
+    database,
+    on_duty,
+    running,
+    seed,
+    spread,
+    table,
+    text,
+)
+from sqlalchemy import func, select, update
+
+from bot.app import App
+from bot.domain.enums import OPEN_STATUSES, TicketStatus
+from bot.models import Ticket
+from tests.fake_telegram import FakeTelegram
+
+ECHO_USERS = 300_000
+REPORTERS = 200_000
+
+
+def same(text: str) -> Callable[[int], str]:
+    return lambda _user: text
+
+
+def is_ack(text: str) -> bool:
+    return ACK in text
+
+
+@dataclass
+class Round:
+    rate: float
+    """Messages answered per second: N over the time from the first sent to the last answer."""
+    latencies: list[float]
+    cpu_ms: float
+    """Process CPU time per message (bot, fake server and users alike)."""
+
+
+async def burst(
+    tg: FakeTelegram, users: list[int], message: Callable[[int], str], acked: Callable[[str], bool]
+) -> Round:
+    """Send one text from every user at once and wait for every answer."""
+    sent = Sent(tg)
+    chats = set(users)
+    answered: dict[int, float] = {}
+    cpu, started = time.process_time(), time.monotonic()
+    for user in users:
+        await tg.user(user).send_text(message(user))
+    while len(answered) < len(users):
+        for call in sent.new():
+            if call.params["chat_id"] in chats and acked(text(call)):
+                answered.setdefault(call.params["chat_id"], call.at)
+        if time.monotonic() > started + 300:
+            raise SystemExit(f"only {len(answered)} of {len(users)} answered within 300 s")
+        await asyncio.sleep(0.01)
+    cpu = time.process_time() - cpu
+    took = max(answered.values()) - started
+    return Round(
+        len(users) / took, [at - started for at in answered.values()], cpu / len(users) * 1000
+    )
+
+
+async def echo_rounds(tg: FakeTelegram, users: list[int], args: argparse.Namespace) -> list[Round]:
+    router = Router()
+
+    @router.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    api = TelegramAPIServer.from_base(tg.base_url)
+    bot = Bot("1000:TEST-token", session=AiohttpSession(api=api))
+    polls = len(tg.calls_to("getUpdates"))
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+    await tg.wait_for_call("getUpdates", count=polls + 1)
+    try:
+        await burst(tg, users[: args.warmup], same("warm"), lambda t: t == "warm")
+        return [
+            await burst(tg, users, same("echo"), lambda t: t == "echo") for _ in range(args.rounds)
+        ]
+    finally:
+        await dp.stop_polling()
+        await task
+
+
+async def clear_desk(app: App) -> None:
+    """Cancel every open ticket (straight in SQL), so each round starts from an empty queue."""
+    async with app.sessionmaker() as session:
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.status.in_(OPEN_STATUSES))
+            .values(status=TicketStatus.CANCELLED)
+        )
+        await session.commit()
+
+
+async def app_rounds(
+    url: str, tg: FakeTelegram, users: list[int], engineers: list[int], args: argparse.Namespace
+) -> tuple[list[Round], Round | None, int]:
+    """Rounds with the sender unpaced, maybe one paced, and the tickets in the database."""
+    async with running(url, tg, paced=False) as app:
+        await on_duty(tg, engineers)
+        await burst(tg, users[: args.warmup], same("워밍업 프린터"), is_ack)
+        rounds = []
+        for n in range(args.rounds):
+            await clear_desk(app)
+            rounds.append(await burst(tg, users, same(f"{n}회차 프린터 고장"), is_ack))
+        paced = None
+        if args.paced:
+            await clear_desk(app)
+            app.sender.overall_rate = app.sender.OVERALL_RATE
+            app.sender.per_chat_rate = app.sender.PER_CHAT_RATE
+            paced = await burst(tg, users, same("속도 제한 프린터"), is_ack)
+        async with app.sessionmaker() as session:
+            tickets = await session.scalar(select(func.count()).select_from(Ticket)) or 0
+    return rounds, paced, tickets
+
+
+def median_round(rounds: list[Round]) -> Round:
+    return sorted(rounds, key=lambda r: r.rate)[len(rounds) // 2]
+
+
+async def bench(url: str, args: argparse.Namespace) -> None:
+    reporters = [REPORTERS + n for n in range(args.reports)]
+    engineers = await seed(url, reporters, args.engineers)
+    async with FakeTelegram() as tg:
+        echo = await echo_rounds(tg, [ECHO_USERS + n for n in range(args.echo)], args)
+        rounds, paced, tickets = await app_rounds(url, tg, reporters, engineers, args)
+    expected = args.warmup + (args.rounds + bool(args.paced)) * args.reports
+    app, ceiling = median_round(rounds), median_round(echo)
+    rows = [
+        ("backend", backend(url)),
+        ("echo bot: texts per round (distinct users)", f"{args.echo}, all at once"),
+        ("app: reports per round (distinct users)", f"{args.reports}, all at once, empty queue"),
+        ("engineers on duty", f"{len(engineers)} in zones A, B, C"),
+        ("echo bot, msg/s (rounds)", " ".join(f"{r.rate:.0f}" for r in echo)),
+        ("app, reports/s (rounds)", " ".join(f"{r.rate:.1f}" for r in rounds)),
+        ("echo bot, median", f"{ceiling.rate:.0f} msg/s, {ceiling.cpu_ms:.1f} ms CPU each"),
+        (
+            "app (sender unpaced), median",
+            f"{app.rate:.1f} reports/s, {app.cpu_ms:.1f} ms CPU each",
+        ),
+        ("app / echo", f"{app.rate / ceiling.rate:.3f}  (target >= 0.5)"),
+        ("  report -> ack min / p50 / p95 / max", spread(app.latencies)),
+    ]
+    if paced is not None:
+        rows.append(("app (sender paced, 30/s)", f"{paced.rate:.1f} reports/s"))
+    rows.append(("tickets persisted / reports sent", f"{tickets} / {expected}"))
+    table(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=200)
+    parser.add_argument("--echo", type=int, default=1000, help="texts per echo-bot round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--engineers", type=int, default=6, help="beside the seed's two")
+    parser.add_argument(
+        "--paced", action="store_true", help="one more round with the sender's 30/s pacing"
+    )
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server (a throwaway database is made on it)"
+    )
+    args = parser.parse_args()
+    with database(args.database_url, "repairbot_bench") as url:
+        asyncio.run(bench(url, args))
+
+
+if __name__ == "__main__":
+    main()
