@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.flood import FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.handlers import get_routers
 from bot.i18n import Translator
 from bot.intake.listening import Transcriber
@@ -38,8 +39,10 @@ from bot.middlewares import (
 )
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import OutboxSender
+from bot.notify.pacing import PacedRequests, Pacer
 from bot.services.forecast import Forecast
 from bot.services.inspections import open_due_inspections
+from bot.services.intake import Intake
 from bot.services.risk import TimesCache
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
@@ -61,6 +64,7 @@ COMMANDS = (
     "asset",
     "kb",
     "department",
+    "language",
     "overdue",
     "engineers",
     "summary",
@@ -74,9 +78,13 @@ COMMANDS = (
 )
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, pacer: Pacer | None = None) -> Bot:
+    """A bot whose sends wait for their turn from `pacer`, if given."""
     api = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(settings.token(), session=AiohttpSession(api=api))
+    bot = Bot(settings.token(), session=AiohttpSession(api=api))
+    if pacer is not None:
+        bot.session.middleware(PacedRequests(pacer))
+    return bot
 
 
 def build_dispatcher(
@@ -88,8 +96,17 @@ def build_dispatcher(
     policy: SlaPolicy,
     web_url: str,
     storage: BaseStorage | None = None,
+    background: async_sessionmaker[AsyncSession] | None = None,
 ) -> Dispatcher:
+    """`background` are the connections of the intake's batches (by default the handlers'):
+    handlers wait for a batch while holding theirs."""
     transcriber = Transcriber(cpu, settings.vosk_model_path)
+    times = TimesCache()
+
+    def forecasts(session: AsyncSession) -> Forecast:
+        return Forecast(session, clock, policy, settings.tz, times)
+
+    intake = Intake(background or sessionmaker, clock, forecasts, sender.wake)
     dp = Dispatcher(
         storage=storage,
         settings=settings,
@@ -98,15 +115,17 @@ def build_dispatcher(
         transcriber=transcriber,
         policy=policy,
         web_url=web_url,
+        intake=intake,
     )
-    flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.default_language)
+    limit, window = settings.flood_limit, settings.flood_window
+    counter: FloodCounter = (
+        RedisFloodCounter(storage.redis, limit, window)
+        if isinstance(storage, RedisStorage)
+        else MemoryFloodCounter(limit, window)
+    )
+    flood = FloodGuard(counter, settings.default_language)
     dp.update.outer_middleware(flood)
     dp.update.outer_middleware(PerUserOrderMiddleware())
-    times = TimesCache()
-
-    def forecasts(session: AsyncSession) -> Forecast:
-        return Forecast(session, clock, policy, settings.tz, times)
-
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender, forecasts))
     dp.update.outer_middleware(StaffMiddleware(settings.default_language))
     dp.include_routers(*get_routers())
@@ -223,9 +242,16 @@ class App:
             self.sender.wake()
 
     async def set_commands(self) -> None:
-        t = Translator(self.settings.default_language)
-        commands = [BotCommand(command=c, description=t(f"commands.{c}")) for c in COMMANDS]
-        await self.bot.set_my_commands(commands)
+        """The command menu in every language (Telegram shows the one of the user's app), and
+        in the default language for everyone else."""
+
+        def menu(language: str) -> list[BotCommand]:
+            t = Translator(language)
+            return [BotCommand(command=c, description=t(f"commands.{c}")) for c in COMMANDS]
+
+        await self.bot.set_my_commands(menu(self.settings.default_language))
+        for language in SUPPORTED_LANGUAGES:
+            await self.bot.set_my_commands(menu(language), language_code=language)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         await self.set_commands()
@@ -307,25 +333,22 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    bot = build_bot(settings)
-    # The sender gets connections of its own: in a burst, handlers waiting on the dispatch
-    # lock can hold the whole main pool, and notices would wait for the burst to end.
-    sender_engine = create_engine(settings.database_url)
-    sender_sessions = create_sessionmaker(sender_engine)
-    sender = OutboxSender(
-        bot,
-        sender_sessions,
-        clock,
-        settings.outbox_poll_every,
-        overall_rate=settings.outbox_overall_rate,
-        per_chat_rate=settings.outbox_per_chat_rate,
-    )
+    # Replies and notices take turns from one pacer; the sender paces itself (it skips a busy
+    # chat rather than wait for it), so its own bot has no pacing middleware.
+    pacer = Pacer(settings.outbox_overall_rate, settings.outbox_per_chat_rate)
+    bot = build_bot(settings, pacer)
+    sender_bot = build_bot(settings)
+    # The sender and the intake's batches get connections of their own: in a burst, handlers
+    # waiting for a batch hold the whole main pool, and notices would wait for the burst to end.
+    background_engine = create_engine(settings.database_url)
+    background = create_sessionmaker(background_engine)
+    sender = OutboxSender(sender_bot, background, clock, settings.outbox_poll_every, pacer=pacer)
     cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
     policy = load_policy(settings.sla_policy)
     sock, web_url = _listen(settings)
     storage = RedisStorage.from_url(settings.redis_url) if settings.redis_url else None
     dispatcher = build_dispatcher(
-        settings, sessionmaker, clock, sender, cpu, policy, web_url, storage
+        settings, sessionmaker, clock, sender, cpu, policy, web_url, storage, background
     )
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
     webapp = build_web_app(Web(settings, sessionmaker, clock, policy))
@@ -348,11 +371,13 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
         with contextlib.suppress(asyncio.CancelledError):
             await leading
         await runner.cleanup()
+        await dispatcher["intake"].close()
         if storage is not None:
             await storage.close()
         cpu.shutdown(wait=True, cancel_futures=True)
         await bot.session.close()
-        await sender_engine.dispose()
+        await sender_bot.session.close()
+        await background_engine.dispose()
         await engine.dispose()
 
 

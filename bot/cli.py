@@ -1,4 +1,5 @@
-"""`repairbot` command line: run the bot, migrate, import CSV rosters, print device labels."""
+"""`repairbot` command line: run the bot (or its demo), migrate, import CSV rosters, print
+device labels."""
 
 import argparse
 import asyncio
@@ -26,7 +27,12 @@ LABELS_PER_PAGE = COLUMNS * ROWS
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="repairbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="migrate the database, then serve Telegram (long polling)")
+    commands.add_parser(
+        "run",
+        help="migrate the database, then serve Telegram (long polling); the demo without a token",
+    )
+    demo = commands.add_parser("demo", help="the bot on a built-in local Telegram, in a browser")
+    demo.add_argument("--port", type=int, help="the page's port (default WEB_PORT; 0: any)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     importer = commands.add_parser("import", help="upsert departments, staff or assets from CSV")
     importer.add_argument("kind", choices=[k.value for k in ImportKind])
@@ -195,16 +201,38 @@ def _labels_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_policy(settings: Settings) -> None:
+    try:
+        load_policy(settings.sla_policy)
+    except PolicyError as exc:
+        raise ConfigError(f"SLA_POLICY {exc}") from None
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    """`demo`, or `run` with no token: someone trying the bot out."""
+    from bot.demo.run import serve_demo
+
+    if args.command == "run":
+        print("BOT_TOKEN is not set: starting the demo instead", file=sys.stderr)
+    _check_policy(settings)
+    port = getattr(args, "port", None)
+    asyncio.run(serve_demo(settings, settings.web_port if port is None else port))
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "decode-qr":
         return _decode_qr(args.images)
     settings = load_settings()
+    if args.command == "demo" or (args.command == "run" and settings.bot_token is None):
+        return _demo(settings, args)
+    return _on_database(settings, args)
+
+
+def _on_database(settings: Settings, args: argparse.Namespace) -> int:
+    """The commands that work on the operator's database, migrated first."""
     if args.command == "run":
-        settings.token()
-        try:
-            load_policy(settings.sla_policy)
-        except PolicyError as exc:
-            raise ConfigError(f"SLA_POLICY {exc}") from None
+        _check_policy(settings)
     upgrade(settings.database_url)
     if args.command == "run":
         asyncio.run(_run(settings))

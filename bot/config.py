@@ -4,6 +4,7 @@ import hashlib
 import re
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +20,9 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
-SUPPORTED_LANGUAGES = ("ko", "en")
+Language = Literal["ko", "en", "zh"]
+"""A language the bot speaks: Korean (the default), English, Simplified Chinese."""
+SUPPORTED_LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
 class ConfigError(Exception):

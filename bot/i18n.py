@@ -1,17 +1,25 @@
-"""Locale catalogs (TOML per language) and the translator handed to handlers and the renderer."""
+"""Locale catalogs (gettext, one compiled .mo per language; the message key is the msgid) and
+the translator handed to handlers and the renderer, with dates and times in its locale."""
 
-import tomllib
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time
+from babel.messages.mofile import read_mo
+
 from bot.config import SUPPORTED_LANGUAGES
 from bot.domain.enums import AssetStatus, TicketStatus, Urgency
 from bot.domain.repairs import Cause, VendorResult
 from bot.sla.policy import Stage
 
+DOMAIN = "messages"
+BABEL_LOCALES = {"ko": "ko_KR", "en": "en_US", "zh": "zh_Hans_CN"}
+"""The CLDR locale whose date and time formats each language uses."""
 _ENUM_KEYS: dict[type[StrEnum], str] = {
     Urgency: "urgency.",
     TicketStatus: "status.",
@@ -23,29 +31,36 @@ _ENUM_KEYS: dict[type[StrEnum], str] = {
 """Where an enum value's words live: the key is this prefix plus the value."""
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in table.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = str(value)
-    return flat
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """Every message of one language by key, from its compiled catalog."""
+    path = resources.files("bot.locales").joinpath(f"{language}/LC_MESSAGES/{DOMAIN}.mo")
+    with path.open("rb") as mo:
+        return {str(m.id): str(m.string) for m in read_mo(mo) if m.id}
 
 
 @cache
-def catalog(language: str) -> dict[str, str]:
-    text = resources.files("bot.locales").joinpath(f"{language}.toml").read_text("utf-8")
-    return _flatten(tomllib.loads(text))
+def _locale(language: str) -> Locale:
+    return Locale.parse(BABEL_LOCALES[language])
+
+
+def language_name(language: str) -> str:
+    """The language's own name for itself (한국어, English, 中文), from CLDR."""
+    return str(Locale.parse(language).display_name)
 
 
 class Translator:
-    """Looks up a key in one language; enum values are translated too."""
+    """Looks up a key in one language; enum values and dates are translated too."""
 
     def __init__(self, language: str) -> None:
         self.language = language
+        self.locale = _locale(language)
         self._messages = catalog(language)
+
+    @property
+    def tag(self) -> str:
+        """The locale as a BCP 47 tag (ko-KR, zh-Hans-CN), for the browser."""
+        return str(self.locale).replace("_", "-")
 
     def __call__(self, key: str, **params: Any) -> str:
         return self._messages[key].format_map({k: self._value(v) for k, v in params.items()})
@@ -66,16 +81,40 @@ class Translator:
         """An enum value (urgency, status, cause...) in this language."""
         return str(self._value(value))
 
+    def day(self, value: date, *, short: bool = False) -> str:
+        """A calendar day as this locale writes it (2026. 11. 23. / Nov 23, 2026 / 2026年11月23日);
+        `short`: month and day only, for a chart's axis."""
+        if short:
+            return format_skeleton("Md", value, locale=self.locale)
+        return format_date(value, "medium", locale=self.locale)
+
+    def moment(self, value: datetime, zone: tzinfo, today: date | None = None) -> str:
+        """A moment in local time (`zone`, the hospital's TIMEZONE) as this locale writes it.
+        Given `today`, a time that day is just the time and one this year drops the year."""
+        local = value.astimezone(zone)
+        clock = format_time(local, "short", locale=self.locale)
+        if today is not None and local.date() == today:
+            return clock
+        if today is not None and local.year == today.year:
+            day = format_skeleton("MMMd", local, locale=self.locale)
+        else:
+            day = self.day(local.date())
+        pattern = str(self.locale.datetime_formats["medium"])
+        return pattern.replace("{1}", day).replace("{0}", clock)
+
     def _value(self, value: Any) -> Any:
         for enum, prefix in _ENUM_KEYS.items():
             if isinstance(value, enum):
                 return self._messages[f"{prefix}{value.value}"]
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return self.day(value)
         return self._messages["common.none"] if value is None else value
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:
-    """The staff record wins, then Telegram's language if we speak it, then the default."""
+    """The staff record wins, then Telegram's language if we speak it (`zh-hans`, `zh-CN` and
+    `zh-TW` alike are Chinese), then the default."""
     if stored in SUPPORTED_LANGUAGES:
         return stored
-    short = (telegram_code or "").split("-")[0].lower()
+    short = (telegram_code or "").replace("_", "-").split("-")[0].lower()
     return short if short in SUPPORTED_LANGUAGES else default

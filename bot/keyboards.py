@@ -9,12 +9,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.config import SUPPORTED_LANGUAGES, Language
 from bot.domain.enums import AssetStatus, Urgency
 from bot.domain.repairs import TIME_CHOICES, Cause, VendorResult
 from bot.domain.ticket_flow import Action, Tool
-from bot.i18n import Translator
+from bot.i18n import Translator, language_name
 from bot.models import Asset, Department, SpareLoan
-from bot.services.notices import ATTACHMENTS, URGENCY_ROW
+from bot.services.notices import ATTACHMENTS, STAGE_OF, URGENCY_ROW
+from bot.sla.policy import Stage
 
 RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 """A row id (or page) as a button carries it: a forged one beyond the database's integers is
@@ -66,10 +68,11 @@ class ReminderAction(StrEnum):
     ON_IT = "on_it"
 
 
-class ReminderCb(CallbackData, prefix="r1"):
-    """The engineer's answer to an SLA reminder, recorded on the ticket."""
+class ReminderCb(CallbackData, prefix="r2"):
+    """An answer to an SLA reminder, recorded on the ticket; the stage says whom it went to."""
 
     action: ReminderAction
+    stage: Stage
     ticket_id: RowId
 
 
@@ -171,25 +174,37 @@ class SelfHelpCb(CallbackData, prefix="h1"):
     asset_id: RowId
 
 
+class LanguageCb(CallbackData, prefix="g1"):
+    """Speak this language to me from now on."""
+
+    language: Language
+
+
+_TOOLS = frozenset(tool.value for tool in Tool)
+
+
 def ticket_keyboard(
     t: Translator, ticket_id: int, buttons: Iterable[str]
 ) -> InlineKeyboardMarkup | None:
-    builder = InlineKeyboardBuilder()
+    """Built as plain rows rather than with InlineKeyboardBuilder: every notice renders one,
+    and the builder's copying and checks cost several times the buttons (bench/intake.py)."""
+    rows: list[list[InlineKeyboardButton]] = []
     actions = []
     for name in buttons:
-        if name in {tool.value for tool in Tool}:
+        if name in _TOOLS:
             actions.append(
                 InlineKeyboardButton(
                     text=t(f"button.{name}"),
                     callback_data=ToolCb(tool=Tool(name), ticket_id=ticket_id).pack(),
                 )
             )
-        elif name in {a.value for a in ReminderAction}:
+        elif STAGE_OF in name:
+            answer, _, stage = name.partition(STAGE_OF)
             actions.append(
                 InlineKeyboardButton(
-                    text=t(f"button.{name}"),
+                    text=t(f"button.{answer}"),
                     callback_data=ReminderCb(
-                        action=ReminderAction(name), ticket_id=ticket_id
+                        action=ReminderAction(answer), stage=Stage(stage), ticket_id=ticket_id
                     ).pack(),
                 )
             )
@@ -201,14 +216,14 @@ def ticket_keyboard(
                 )
             )
         elif name == URGENCY_ROW:
-            builder.row(
-                *(
+            rows.append(
+                [
                     InlineKeyboardButton(
                         text=f"{_URGENCY_ICONS[u]} {t(f'urgency.{u.value}')}",
                         callback_data=UrgencyCb(ticket_id=ticket_id, urgency=u).pack(),
                     )
                     for u in Urgency
-                )
+                ]
             )
         else:
             action = Action(name)
@@ -218,10 +233,8 @@ def ticket_keyboard(
                     callback_data=TicketCb(action=action, ticket_id=ticket_id).pack(),
                 )
             )
-    for start in range(0, len(actions), 2):
-        builder.row(*actions[start : start + 2])
-    markup = builder.as_markup()
-    return markup if markup.inline_keyboard else None
+    rows += [actions[start : start + 2] for start in range(0, len(actions), 2)]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def departments_keyboard(
@@ -434,3 +447,12 @@ def self_help_keyboard(
             callback_data=SelfHelpCb(article_id=article_id, asset_id=asset_id),
         )
     return _one_per_row(builder)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    """One button per language, each in its own words, so anyone finds theirs."""
+    builder = InlineKeyboardBuilder()
+    for language in SUPPORTED_LANGUAGES:
+        builder.button(text=language_name(language), callback_data=LanguageCb(language=language))
+    builder.adjust(len(SUPPORTED_LANGUAGES))
+    return builder.as_markup()

@@ -4,10 +4,7 @@ and their translator."""
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -18,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.domain.ticket_flow import ConcurrentChange
+from bot.flood import FloodCounter, Verdict
 from bot.i18n import Translator, pick_language
 from bot.notify.outbox import OutboxSender
 from bot.services.forecast import Forecast
@@ -34,36 +32,21 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class FloodGuard(BaseMiddleware):
-    """More than `limit` updates from one user within `window` get one polite "slow down" and
-    are dropped, before they cost a database transaction or hold up that user's queue."""
+    """Updates from one user over the counter's limit get one polite "slow down" and are
+    dropped, before they cost a database transaction or hold up that user's queue."""
 
-    def __init__(
-        self,
-        limit: int,
-        window: timedelta,
-        default_language: str,
-        now: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window = window.total_seconds()
+    def __init__(self, counter: FloodCounter, default_language: str) -> None:
+        self.counter = counter
         self.default_language = default_language
-        self.now = now
-        self._hits: dict[int, deque[float]] = {}
-        self._warned: dict[int, float] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        now = self.now()
-        hits = self._hits.setdefault(user.id, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) < self.limit:
-            hits.append(now)
+        verdict = await self.counter.hit(user.id)
+        if verdict is Verdict.PASS:
             return await handler(event, data)
-        if self._warned.get(user.id, -self.window) <= now - self.window:
-            self._warned[user.id] = now
+        if verdict is Verdict.WARN:
             t = Translator(pick_language(None, user.language_code, self.default_language))
             with contextlib.suppress(TelegramAPIError):
                 await data["bot"].send_message(user.id, t("error.slow_down"))

@@ -33,6 +33,15 @@ class UnitOfWork:
         self.outbox.add(notices)
         await self.session.commit()
 
+    async def hand_over(self) -> int | None:
+        """The update id, for a transaction elsewhere (the intake's batch) to claim instead.
+        Ends this one, which must have read only, so its connection is not held meanwhile."""
+        session = self.session
+        assert not (session.new or session.dirty or session.deleted), "hand over before writing"
+        await session.commit()
+        update_id, self.update_id = self.update_id, None
+        return update_id
+
     @property
     def has_news(self) -> bool:
         return self.outbox.added > 0

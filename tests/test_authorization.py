@@ -46,6 +46,7 @@ from bot.keyboards import (
     FlowCb,
     KbCb,
     KbOp,
+    LanguageCb,
     LendCb,
     PickCb,
     PickPurpose,
@@ -78,6 +79,7 @@ from bot.services.jobs import JobService
 from bot.services.knowledge import KnowledgeService
 from bot.services.spares import SpareService
 from bot.services.tickets import TicketService
+from bot.sla.policy import Stage
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import BOT_USER, ApiCall, FakeTelegram
 from tests.test_properties import settle
@@ -148,20 +150,13 @@ ROWS: dict[str, tuple[bool, ...]] = {
     "report another fault":      (N,     Y,   Y,     N,    N,    N,     N,   N),
     "pick department":           (N,     Y,   Y,     Y,    Y,    Y,     Y,   Y),
     "department page":           (N,     Y,   Y,     Y,    Y,    Y,     Y,   Y),
+    "/language":                 (Y,     Y,   Y,     Y,    Y,    Y,     Y,   Y),
+    "pick language":             (Y,     Y,   Y,     Y,    Y,    Y,     Y,   Y),
     "voice draft":               (N,     Y,   Y,     N,    N,    N,     N,   N),
     "never mind":                (N,     Y,   Y,     Y,    Y,    Y,     Y,   Y),
     "form answer, no form":      (N,     N,   N,     N,    N,    N,     N,   N),
 }
 # fmt: on
-KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("reminder answer, loan", "helper"): (
-        "a loan's SLA reminder (with its later / on it buttons) goes to whoever lent the spare, "
-        "a helper or a supervisor too, but TicketService.answer_reminder "
-        "(bot/services/tickets.py) takes the answer from the assignee only, and ReminderCb "
-        "is routed to engineers only: the lender's press is refused"
-    ),
-}
-"""Cells where the bot does not (yet) do what the table says; each is an xfail test below."""
 TABLE: dict[tuple[str, str], bool] = {
     (action, role): allowed
     for action, row in ROWS.items()
@@ -553,6 +548,15 @@ async def paged(desk: Desk, ctx: Context, before: World, after: World, seen: See
     return seen.sent("editMessageText") and bool(seen.buttons("d1"))
 
 
+async def speaks_korean(desk: Desk, ctx: Context, before: World, after: World, seen: Seen) -> bool:
+    """Korean (what everyone here speaks already, so later cases read the same) is stored,
+    for a stranger too, and said in Korean."""
+    async with desk.sessionmaker() as session:
+        staff = await session.scalar(select(Staff).where(Staff.telegram_id == seen.user))
+    changed = Translator("ko")("language.changed")
+    return staff is not None and staff.language == "ko" and changed in seen.texts()
+
+
 async def form_left(desk: Desk, ctx: Context, before: World, after: World, seen: Seen) -> bool:
     return await desk.state(seen.user) is None and not seen.refused
 
@@ -702,12 +706,14 @@ CASES: dict[str, Case] = {
         ticket_in(TicketStatus.ACCEPTED, photo=True),
     ),
     "reminder answer": Case(
-        lambda c: ReminderCb(action=ReminderAction.ON_IT, ticket_id=c["ticket"]),
+        lambda c: ReminderCb(
+            action=ReminderAction.ON_IT, stage=Stage.REPAIR, ticket_id=c["ticket"]
+        ),
         grew(0),
         ACCEPTED,
     ),
     "reminder answer, loan": Case(
-        lambda c: ReminderCb(action=ReminderAction.ON_IT, ticket_id=c["ticket"]),
+        lambda c: ReminderCb(action=ReminderAction.ON_IT, stage=Stage.LOAN, ticket_id=c["ticket"]),
         grew(0),
         lent_by_helper,
     ),
@@ -738,6 +744,8 @@ CASES: dict[str, Case] = {
         a_department,
     ),
     "department page": Case(lambda c: DeptCb(action=DeptAction.PAGE, value=0), paged, nothing),
+    "/language": Case("/language", offers("g1")),
+    "pick language": Case(lambda c: LanguageCb(language="ko"), speaks_korean, nothing),
     "voice draft": Case(
         lambda c: VoiceCb(action=VoiceAction.CREATE),
         one_more_ticket,
@@ -846,19 +854,6 @@ async def test_authorization_matrix(matrix_desk: Desk) -> None:
         outcomes = await run_row(matrix_desk, name)
         for role in ROLES:
             want = expected(TABLE[name, role])
-            if outcomes[role] != want and (name, role) not in KNOWN_WRONG:
+            if outcomes[role] != want:
                 mismatches.append(f"{name!r} by {role}: expected {want}, got {outcomes[role]}")
     assert not mismatches, "\n".join(mismatches)
-
-
-@pytest.mark.parametrize(
-    ("name", "role"),
-    [
-        pytest.param(name, role, marks=pytest.mark.xfail(strict=True, reason=why))
-        for (name, role), why in KNOWN_WRONG.items()
-    ],
-)
-async def test_known_wrong_cells(matrix_desk: Desk, name: str, role: str) -> None:
-    ctx = await CASES[name].setup(matrix_desk)
-    outcome, _ = await run_case(matrix_desk, name, role, ctx)
-    assert outcome == expected(TABLE[name, role])

@@ -7,18 +7,42 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from tests.conftest import DEPARTMENTS_CSV, repairbot
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_run_without_token_says_so_in_one_line(tmp_path: Path) -> None:
-    done = repairbot(tmp_path, "run")
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "error: BOT_TOKEN is not set: put the token from @BotFather in it"
-    ]
+async def test_run_without_token_starts_the_demo_until_sigterm(tmp_path: Path) -> None:
+    """Someone trying the bot out has no token: `run` serves the demo page instead."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env |= {"PYTHONPATH": str(ROOT), "WEB_PORT": "0", "SUMMARY_TIME": "off"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert line.startswith("repairbot demo: open http://127.0.0.1:"), line
+        url = line.split()[3].rstrip("/")
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/demo/api/state") as r:
+            assert r.status == 200 and "7001" in (await r.json())["chats"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert "BOT_TOKEN is not set: starting the demo instead" in stderr.decode()
+    assert b"Traceback" not in stderr, stderr.decode()[-3000:]
+    assert not (tmp_path / "repairbot.db").exists()  # the demo keeps its own database
 
 
 def test_malformed_setting_is_named(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from bot.dispatch.policy import (
     choose_engineer,
     load_of,
     order_queue,
-    position_in,
+    places,
 )
 from bot.domain.enums import Urgency
 
@@ -98,5 +98,4 @@ def test_same_time_orders_by_ticket_number() -> None:
 
 
 def test_position_counts_tickets_ahead() -> None:
-    assert position_in([5, 3, 2], 5) == 0
-    assert position_in([5, 3, 2], 2) == 2
+    assert places([5, 3, 2]) == {5: 0, 3: 1, 2: 2}

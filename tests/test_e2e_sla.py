@@ -13,9 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App
 from bot.db import create_sessionmaker
 from bot.domain.enums import Urgency
+from bot.i18n import Translator
 from bot.keyboards import DutyCb
-from bot.models import TicketEvent
+from bot.models import Asset, TicketEvent
 from bot.services.importer import Importer, ImportKind
+from bot.services.spares import SpareService
+from bot.services.staff import staff_by_telegram_id
+from bot.services.tickets import TicketService
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, UploadedFile
 from tests.steps import file_repair_report
@@ -112,7 +116,7 @@ async def test_summary_matches_the_day_and_sends_a_chart(desk: App, tg: FakeTele
     await nurse.expect("#1 종료되었습니다")
 
     await supervisor.send_command("summary")
-    today = datetime.now(desk.settings.tz).date().isoformat()
+    today = Translator("ko").day(datetime.now(desk.settings.tz).date())
     text = (await supervisor.expect(f"📊 {today} 수리 현황")).text
     assert "접수 2건 · 재요청 0건 · 종료 1건 · 진행 중 1건 · 기한 초과 0건" in text
     assert "- 김엔지: 1건 · 0분 · 0분" in text and "- Lee Eng: 0건 · - · -" in text
@@ -124,7 +128,7 @@ async def test_summary_matches_the_day_and_sends_a_chart(desk: App, tg: FakeTele
     assert chart.chat_id == 9100
 
     await supervisor.send_command("summary", "2020-01-01")
-    old = (await supervisor.expect("📊 2020-01-01")).text
+    old = (await supervisor.expect("📊 2020. 1. 1.")).text
     assert "접수 0건 · 재요청 0건 · 종료 0건 · 진행 중 1건" in old
     await supervisor.send_command("summary", "어제")
     await supervisor.expect("날짜는 2026-11-23 처럼 적어 주세요")
@@ -212,3 +216,51 @@ async def test_vendor_and_spare_loan_deadlines_and_an_inspection_ticket(
         await nurse.expect("⏰ #2 대여 기한이", timeout=10)
         alert = await supervisor.expect("🚨 #2 대여 기한 초과", timeout=10)
         assert "SP-0001" in alert.text
+
+
+LOAN_DRILL = "\n".join(
+    f'[urgency.{u.value}]\naccept = "1h"\nrepair = "1h"\nsent_out = "7d"\nloan = "2s"\n'
+    'escalate_after = "1h"\n'
+    for u in Urgency
+)
+
+
+async def test_whoever_lent_the_spare_answers_its_reminder(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Regression: a loan's reminder went to the lender (here a supervisor), but only the
+    ticket's assignee could answer it, and only engineers could press it."""
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+        await Importer(session, clock, "ko").import_bytes(ImportKind.ASSETS, SPARE_CSV.encode())
+        await session.commit()
+    (tmp_path / "drill.toml").write_text(LOAN_DRILL)
+    settings = bot_settings(
+        database_url, tg, sla_policy=tmp_path / "drill.toml", sla_scan_every=timedelta(seconds=1)
+    )
+    engineer, nurse, supervisor = tg.user(9001), tg.user(5001), tg.user(9100)
+    async with polling_bot(settings, tg) as app:
+        await engineer.send_command("duty")
+        await engineer.expect("근무를 시작")
+        await nurse.send_text("모니터 꺼짐")
+        await engineer.press("수락", await engineer.expect("새 작업 #1"))
+        await engineer.expect_answer("수락했습니다")
+        async with app.sessionmaker() as session:
+            boss = await staff_by_telegram_id(session, 9100)
+            spare = await session.scalar(select(Asset.id).where(Asset.code == "SP-0001"))
+            assert boss is not None and spare is not None
+            await SpareService(TicketService(session, app.clock)).lend(boss, 1, spare)
+            await session.commit()
+        reminder = await supervisor.expect("⏰ #1 대여 기한이", timeout=10)
+        assert "SP-0001" in reminder.text
+        await supervisor.press("처리 중", reminder)
+        assert await supervisor.expect_answer() == "#1 처리 중으로 기록했습니다."
+        async with app.sessionmaker() as session:
+            answers = (
+                await session.execute(
+                    select(TicketEvent.action, TicketEvent.actor_id, TicketEvent.data).where(
+                        TicketEvent.action.like("reminder_%")
+                    )
+                )
+            ).all()
+        assert [tuple(row) for row in answers] == [("reminder_on_it", boss.id, {"stage": "loan"})]

@@ -26,6 +26,16 @@ async def test_import_then_reimport_is_idempotent(session: AsyncSession, clock: 
     assert er is not None and er.priority and er.zone.name == "A"
 
 
+async def test_staff_languages(session: AsyncSession, clock: FakeClock) -> None:
+    """ko, en and zh in any case; empty is the default language."""
+    rows = "1,A,reporter,,,ZH\n2,B,reporter,,,en\n3,C,reporter,,,\n"
+    await Importer(session, clock, "ko").import_bytes(
+        ImportKind.STAFF, ("telegram_id,name,role,department,zones,language\n" + rows).encode()
+    )
+    languages = await session.execute(select(Staff.telegram_id, Staff.language))
+    assert sorted(map(tuple, languages)) == [(1, "zh"), (2, "en"), (3, "ko")]
+
+
 async def test_staff_and_assets(session: AsyncSession, clock: FakeClock) -> None:
     importer = Importer(session, clock, "ko")
     await importer.import_bytes(ImportKind.DEPARTMENTS, DEPARTMENTS_CSV.encode())

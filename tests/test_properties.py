@@ -575,7 +575,7 @@ VALID: dict[str, st.SearchStrategy[str]] = {
     "role": st.sampled_from(["reporter", "supervisor", "admin", "", "Reporter"]),
     "department": st.sampled_from(["", *EXISTING["department"]]),
     "zones": st.just(""),
-    "language": st.sampled_from(["ko", "en", "", "EN"]),
+    "language": st.sampled_from(["ko", "en", "zh", "", "EN"]),
     "code": st.text(alphabet="ABCXYZ0123456789-", min_size=1, max_size=20),
     "type": st.sampled_from(["pc", "printer", "모니터", "Scanner"]),
     "model": st.sampled_from(["Dell OptiPlex 7090", "HP LaserJet M404", "삼성 모니터"]),

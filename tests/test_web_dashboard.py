@@ -163,7 +163,8 @@ async def test_reporters_see_an_eta_and_supervisors_the_risk_and_what_ifs(
     for n, text in enumerate(("모니터 1 고장", "모니터 2 고장", "모니터 3 고장"), start=1):
         await nurse.send_text(text)
         ack = await nurse.expect(f"접수되었습니다: #{n}")
-        assert re.search(r"예상 완료: (\d\d-\d\d )?\d\d:\d\d–(\d\d-\d\d )?\d\d:\d\d", ack.text)
+        clock = r"(\d+월 \d+일 )?오[전후] \d{1,2}:\d\d"  # in Korean's own format
+        assert re.search(f"예상 완료: {clock}–{clock}", ack.text), ack.text
     await nurse.send_command("my")
     assert (await nurse.expect("내 접수 현황")).text.count("예상 완료:") == 3
     token = parse_qs(urlsplit(await dashboard_link(tg)).query)["t"][0]

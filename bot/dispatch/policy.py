@@ -7,7 +7,7 @@
 - An engineer's queue runs priority departments first, then urgency, then age.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,9 +59,6 @@ def order_queue(items: Iterable[QueueItem]) -> list[QueueItem]:
     return sorted(items, key=queue_key)
 
 
-def position_in(ordered_ids: Sequence[int], ticket_id: int) -> int:
-    """How many tickets are ahead of `ticket_id` in an ordered queue."""
-    try:
-        return list(ordered_ids).index(ticket_id)
-    except ValueError:
-        raise ValueError(f"ticket {ticket_id} is not in this queue") from None
+def places(ordered_ids: Iterable[int]) -> dict[int, int]:
+    """How many tickets are ahead of each in an ordered queue."""
+    return {ticket_id: ahead for ahead, ticket_id in enumerate(ordered_ids)}

@@ -15,6 +15,8 @@ from bot.handlers import (
     forms,
     handover,
     knowledge,
+    language,
+    reminders,
     repair_report,
     reporter,
     spares,
@@ -26,9 +28,11 @@ from bot.handlers import (
 
 ORDER = (
     common,
+    language,
     voice,
     reporter,
     engineer,
+    reminders,
     repair_report,
     handover,
     vendor,

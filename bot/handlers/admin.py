@@ -74,10 +74,14 @@ async def _change(
     await message.answer(t("admin.changed", name=person.name, role=role.value))
 
 
-async def audit(message: Message, session: AsyncSession, t: Translator) -> None:
+async def audit(
+    message: Message, session: AsyncSession, t: Translator, clock: Clock, settings: Settings
+) -> None:
+    zone = settings.tz
+    today = clock.now().astimezone(zone).date()
     lines = [t("admin.audit_header")]
     lines += [
-        f"{line.at:%m-%d %H:%M} {line.actor or t('admin.system')}: {line.what}"
+        f"{t.moment(line.at, zone, today)} {line.actor or t('admin.system')}: {line.what}"
         for line in await recent(session)
     ]
     await message.answer("\n".join(lines)[:4000])

@@ -3,8 +3,9 @@ with the life-cycle moves they may make by hand, each asked for a reason."""
 
 from concurrent.futures import Executor
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -12,8 +13,9 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.enums import AssetStatus, Role
-from bot.filters import RoleIs
+from bot.filters import IMAGE_FILE, PHOTO, RoleIs
 from bot.handlers.forms import Form, Step
 from bot.handlers.media import labelled_device
 from bot.i18n import Translator
@@ -30,7 +32,8 @@ class AssetForm(StatesGroup):
     reason = State()
 
 
-def card_text(t: Translator, card: AssetCard) -> str:
+def card_text(t: Translator, card: AssetCard, zone: ZoneInfo) -> str:
+    """The card, its days local to the hospital (`zone`)."""
     asset = card.asset
     lines = [
         t(
@@ -41,7 +44,7 @@ def card_text(t: Translator, card: AssetCard) -> str:
             department=asset.department.name,
             location=asset.location or "-",
             status=t.word(asset.status),
-            purchased=asset.purchased_on.isoformat() if asset.purchased_on else "-",
+            purchased=asset.purchased_on,
             repairs=len(card.repairs),
             total=t.money(card.total_cost),
         )
@@ -58,7 +61,7 @@ def card_text(t: Translator, card: AssetCard) -> str:
         t(
             "asset.repair_line",
             number=r.number,
-            day=r.opened.date().isoformat(),
+            day=r.opened.astimezone(zone).date(),
             status=r.status,
             description=r.description[:60],
             resolution=(r.resolution or "-")[:60],
@@ -71,7 +74,7 @@ def card_text(t: Translator, card: AssetCard) -> str:
     lines += [
         t(
             "asset.event_line",
-            day=e.at.date().isoformat(),
+            day=e.at.astimezone(zone).date(),
             before=t.word(e.from_status),
             after=t.word(e.to_status),
             reason=e.reason or "-",
@@ -81,15 +84,21 @@ def card_text(t: Translator, card: AssetCard) -> str:
     return "\n".join(lines)
 
 
-async def show_card(message: Message, session: AsyncSession, t: Translator, asset: Asset) -> None:
+async def show_card(
+    message: Message, session: AsyncSession, t: Translator, asset: Asset, zone: ZoneInfo
+) -> None:
     card = await asset_card(session, asset)
     await message.answer(
-        card_text(t, card), reply_markup=asset_keyboard(t, asset.id, manual_moves(asset))
+        card_text(t, card, zone), reply_markup=asset_keyboard(t, asset.id, manual_moves(asset))
     )
 
 
 async def asset_command(
-    message: Message, command: CommandObject, session: AsyncSession, t: Translator
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    t: Translator,
+    settings: Settings,
 ) -> None:
     code = (command.args or "").strip()
     if not code:
@@ -99,7 +108,7 @@ async def asset_command(
     if asset is None:
         await message.answer(t("asset.unknown", code=code[:64]))
         return
-    await show_card(message, session, t, asset)
+    await show_card(message, session, t, asset, settings.tz)
 
 
 async def move_pressed(
@@ -143,12 +152,17 @@ MOVE = Form([Step("reason", AssetForm.reason, "asset.ask_reason")], _move)
 
 
 async def card_from_photo(
-    message: Message, session: AsyncSession, t: Translator, bot: Bot, cpu: Executor
+    message: Message,
+    session: AsyncSession,
+    t: Translator,
+    bot: Bot,
+    cpu: Executor,
+    settings: Settings,
 ) -> None:
     """A supervisor's label photo opens the device's card (an engineer's binds it to a job)."""
     asset = await labelled_device(message, session, t, bot, cpu)
     if asset is not None:
-        await show_card(message, session, t, asset)
+        await show_card(message, session, t, asset, settings.tz)
 
 
 def build_router() -> Router:
@@ -157,8 +171,8 @@ def build_router() -> Router:
     router.callback_query.filter(RoleIs(*IT_STAFF))
     router.message.register(asset_command, Command("asset"))
     managers = RoleIs(Role.SUPERVISOR, Role.ADMIN)
-    router.message.register(card_from_photo, managers, F.photo)
-    router.message.register(card_from_photo, managers, F.document.mime_type.startswith("image/"))
+    router.message.register(card_from_photo, managers, PHOTO)
+    router.message.register(card_from_photo, managers, IMAGE_FILE)
     router.callback_query.register(move_pressed, AssetStatusCb.filter())
     MOVE.register(router)
     return router

@@ -12,6 +12,7 @@ from bot.domain.deeplinks import asset_code_from_payload
 from bot.domain.enums import Role
 from bot.domain.invites import PREFIX as INVITE_PREFIX
 from bot.domain.invites import BadInvite, read_invite
+from bot.filters import OnLoop
 from bot.handlers.fallback import unsupported
 from bot.handlers.replies import help_text, set_text
 from bot.handlers.scanning import PHOTO_KEY, offer_binding, offer_report, photo_attachments
@@ -88,7 +89,7 @@ async def start_from_label(
         if staff.department is None:
             await ask_department(message, session, t)
     elif staff.role is Role.ENGINEER:
-        await offer_binding(message, staff, t, tickets, uow, asset)
+        await offer_binding(message, staff, t, tickets, uow, asset, settings.tz)
     else:
         await offer_report(message, state, t, tickets, asset)
 
@@ -207,7 +208,7 @@ def has_nul(message: Message) -> bool:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(unsupported, has_nul)  # first: whatever the role or form step
+    router.message.register(unsupported, OnLoop(has_nul))  # first: whatever the role or form step
     router.message.register(start_from_label, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))

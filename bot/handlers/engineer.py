@@ -7,10 +7,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.dispatch.queues import engineer_queue
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action, NotAllowed
-from bot.filters import RoleIs
+from bot.filters import IMAGE_FILE, PHOTO, RoleIs
 from bot.handlers.knowledge import suggestions_text
 from bot.handlers.media import labelled_device
 from bot.handlers.replies import set_buttons
@@ -19,7 +20,6 @@ from bot.i18n import Translator
 from bot.keyboards import (
     AttachCb,
     BindCb,
-    ReminderCb,
     TicketCb,
     ticket_keyboard,
 )
@@ -100,11 +100,12 @@ async def bind_from_photo(
     uow: UnitOfWork,
     bot: Bot,
     cpu: Executor,
+    settings: Settings,
 ) -> None:
     """On site, a photo of the device's label names the device of the job in hand."""
     asset = await labelled_device(message, session, t, bot, cpu)
     if asset is not None:
-        await offer_binding(message, staff, t, tickets, uow, asset)
+        await offer_binding(message, staff, t, tickets, uow, asset, settings.tz)
 
 
 async def bind_picked(
@@ -147,20 +148,6 @@ async def show_attachments(
             await bot.send_voice(staff.telegram_id, item.file_id, caption=caption)
 
 
-async def reminder_answer(
-    callback: CallbackQuery,
-    callback_data: ReminderCb,
-    staff: Staff,
-    t: Translator,
-    tickets: TicketService,
-    uow: UnitOfWork,
-) -> None:
-    await tickets.answer_reminder(staff, callback_data.ticket_id, callback_data.action.value)
-    await uow.commit()
-    await callback.answer(t(f"toast.{callback_data.action.value}", number=callback_data.ticket_id))
-    await set_buttons(callback, None)
-
-
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.ENGINEER))
@@ -170,9 +157,8 @@ def build_router() -> Router:
     router.callback_query.register(
         job_step, TicketCb.filter(F.action.in_({Action.ACCEPT, Action.ARRIVE}))
     )
-    router.message.register(bind_from_photo, F.photo)
-    router.message.register(bind_from_photo, F.document.mime_type.startswith("image/"))
+    router.message.register(bind_from_photo, PHOTO)
+    router.message.register(bind_from_photo, IMAGE_FILE)
     router.callback_query.register(bind_picked, BindCb.filter())
     router.callback_query.register(show_attachments, AttachCb.filter())
-    router.callback_query.register(reminder_answer, ReminderCb.filter())
     return router

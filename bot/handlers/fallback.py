@@ -2,12 +2,13 @@
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import DomainError, IllegalTransition
+from bot.filters import ANY_TEXT, COMMAND
 from bot.i18n import Translator
 from bot.keyboards import KNOWN_PREFIXES
 from bot.models import Staff
@@ -70,8 +71,8 @@ async def unexpected_error(event: ErrorEvent, t: Translator | None = None) -> No
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(text_from_wrong_role, F.text)
+    router.message.register(unknown_command, COMMAND)
+    router.message.register(text_from_wrong_role, ANY_TEXT)
     router.message.register(unsupported)
     router.callback_query.register(stray_button)
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 
 from bot.clock import Clock
 from bot.domain.ticket_flow import Action
-from bot.filters import Registered
+from bot.filters import TEXT, Registered
 from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
 from bot.keyboards import AnswerCb, FlowAction, FlowCb, TicketCb, abort_keyboard, answers_keyboard
@@ -138,8 +139,9 @@ class Form:
     def register(self, router: Router) -> None:
         states = [step.state for step in self.steps]
         for state in states:
-            router.message.register(self.typed, state, F.text, ~F.text.startswith("/"))
-            router.callback_query.register(self.pressed, state, AnswerCb.filter())
+            # StateFilter, not the bare State: aiogram checks a State in a worker thread.
+            router.message.register(self.typed, StateFilter(state), TEXT)
+            router.callback_query.register(self.pressed, StateFilter(state), AnswerCb.filter())
 
 
 async def abort(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:

@@ -3,14 +3,14 @@
 from concurrent.futures import Executor
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action
-from bot.filters import RoleIs
+from bot.filters import IMAGE_FILE, PHOTO, TEXT, RoleIs
 from bot.handlers.common import keep_draft
 from bot.handlers.media import picture_file, read_picture
 from bot.handlers.replies import set_buttons
@@ -26,11 +26,11 @@ from bot.keyboards import AssetCb, TicketCb, UrgencyCb
 from bot.models import Asset, Staff
 from bot.notify.render import ticket_params
 from bot.services.assets import asset_from_scans
+from bot.services.intake import Intake, ReportRequest
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
 
 MAX_DESCRIPTION = 2000
-IMAGE_FILE = F.document.mime_type.startswith("image/")
 REPORTER_ACTIONS = {Action.CONFIRM, Action.REOPEN, Action.CANCEL}
 
 
@@ -61,7 +61,7 @@ async def report_text(
     staff: Staff,
     t: Translator,
     state: FSMContext,
-    tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
 ) -> None:
     text = (message.text or "").strip()
@@ -71,7 +71,26 @@ async def report_text(
     if staff.department is None:
         await keep_draft(message, session, state, t, text)
         return
-    await uow.commit((await tickets.report(staff, text)).notices)
+    await file_report(intake, uow, staff, text)
+
+
+async def file_report(
+    intake: Intake,
+    uow: UnitOfWork,
+    staff: Staff,
+    description: str,
+    asset: Asset | None = None,
+    photo_file_id: str | None = None,
+) -> None:
+    """Hand the report to the intake, which files it with the others arriving meanwhile."""
+    request = ReportRequest(
+        staff.id,
+        description,
+        asset_id=asset.id if asset else None,
+        attachments=tuple(photo_attachments(photo_file_id)),
+        update_id=await uow.hand_over(),
+    )
+    await intake.file(request)
 
 
 async def ticket_action(
@@ -111,7 +130,7 @@ async def describe_device(
     staff: Staff,
     t: Translator,
     state: FSMContext,
-    tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
 ) -> None:
     """The fault of the device a label scan picked, in words (or a photo's caption)."""
@@ -124,10 +143,7 @@ async def describe_device(
     if len(description) > MAX_DESCRIPTION:
         await message.answer(t("error.too_long", limit=MAX_DESCRIPTION))
         return
-    outcome = await tickets.report(
-        staff, description, asset=asset, attachments=photo_attachments(photo_id)
-    )
-    await uow.commit(outcome.notices)
+    await file_report(intake, uow, staff, description, asset, photo_id)
     await state.clear()
 
 
@@ -138,6 +154,7 @@ async def report_photo(
     t: Translator,
     state: FSMContext,
     tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
     bot: Bot,
     cpu: Executor,
@@ -151,10 +168,7 @@ async def report_photo(
         if open_ticket is not None or not caption:
             await offer_report(message, state, t, tickets, asset, picture.file_id, open_ticket)
             return
-        outcome = await tickets.report(
-            staff, caption, asset=asset, attachments=photo_attachments(picture.file_id)
-        )
-        await uow.commit(outcome.notices)
+        await file_report(intake, uow, staff, caption, asset, picture.file_id)
         return
     description = caption or t("scan.photo_only")
     if code is not None:
@@ -163,10 +177,7 @@ async def report_photo(
     if staff.department is None:
         await keep_draft(message, session, state, t, description, picture.file_id)
         return
-    outcome = await tickets.report(
-        staff, description, attachments=photo_attachments(picture.file_id)
-    )
-    await uow.commit(outcome.notices)
+    await file_report(intake, uow, staff, description, photo_file_id=picture.file_id)
 
 
 async def new_report_for_device(
@@ -193,12 +204,12 @@ def build_router() -> Router:
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
     router.message.register(my_tickets, Command("my"))
-    for content in (F.text & ~F.text.startswith("/"), F.photo, IMAGE_FILE):
-        router.message.register(describe_device, ReportFor.describing, content)
-    router.message.register(report_photo, F.photo)
+    for content in (TEXT, PHOTO, IMAGE_FILE):
+        router.message.register(describe_device, StateFilter(ReportFor.describing), content)
+    router.message.register(report_photo, PHOTO)
     router.message.register(report_photo, IMAGE_FILE)
     router.callback_query.register(new_report_for_device, AssetCb.filter())
-    router.message.register(report_text, F.text, ~F.text.startswith("/"))
+    router.message.register(report_text, TEXT)
     router.callback_query.register(ticket_action, TicketCb.filter(F.action.in_(REPORTER_ACTIONS)))
     router.callback_query.register(urgency_picked, UrgencyCb.filter())
     return router

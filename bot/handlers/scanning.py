@@ -1,5 +1,7 @@
 """What happens once a device label has been read, from a photo or a deep link."""
 
+from zoneinfo import ZoneInfo
+
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -83,12 +85,13 @@ async def offer_binding(
     tickets: TicketService,
     uow: UnitOfWork,
     asset: Asset,
+    zone: ZoneInfo,
 ) -> None:
     """An engineer's label scan names the device of the job in hand (asks when there are
     several); with no job in hand it shows the device's card."""
     jobs = await tickets.jobs_in_hand(staff)
     if not jobs:
-        await show_card(message, tickets.session, t, asset)
+        await show_card(message, tickets.session, t, asset, zone)
     elif len(jobs) == 1:
         outcome = await tickets.bind_asset(staff, jobs[0].id, asset)
         await uow.commit(outcome.notices)

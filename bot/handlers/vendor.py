@@ -72,7 +72,7 @@ async def _send_out(target: Message, data: dict[str, Any], handler: dict[str, An
             "vendor.sent",
             number=data["ticket_id"],
             vendor=data["vendor"],
-            expected=data["expected"] or t("common.none"),
+            expected=expected,
         )
     )
 

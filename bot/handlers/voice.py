@@ -1,6 +1,7 @@
 """Ward staff report by voice: the transcript comes back as a draft to send as is or correct."""
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import DomainError
-from bot.filters import RoleIs
+from bot.filters import TEXT, VOICE, RoleIs
 from bot.handlers.media import MAX_DOWNLOAD, FileTooLarge
 from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
@@ -19,7 +20,7 @@ from bot.intake.speech import AudioError
 from bot.keyboards import VoiceAction, VoiceCb, voice_keyboard
 from bot.models import AttachmentKind, Department, Staff
 from bot.services.assets import hospital_names
-from bot.services.tickets import TicketService
+from bot.services.intake import Intake, ReportRequest
 from bot.unit_of_work import UnitOfWork
 
 
@@ -85,23 +86,24 @@ async def _file(
     text: str,
     session: AsyncSession,
     state: FSMContext,
-    tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
 ) -> None:
     data = await state.get_data()
     department = None
     if data.get("department"):
         department = await session.scalar(
-            select(Department).where(Department.name == data["department"])
+            select(Department.id).where(Department.name == data["department"])
         )
-    outcome = await tickets.report(
-        staff,
+    request = ReportRequest(
+        staff.id,
         text,
-        department=department,
+        department_id=department,
         device_type=data.get("device"),
-        attachments=[(AttachmentKind.VOICE, data["voice"])],
+        attachments=((AttachmentKind.VOICE, data["voice"]),),
+        update_id=await uow.hand_over(),
     )
-    await uow.commit(outcome.notices)
+    await intake.file(request)
     await state.clear()
 
 
@@ -112,7 +114,7 @@ async def voice_choice(
     staff: Staff,
     t: Translator,
     state: FSMContext,
-    tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
 ) -> None:
     data = await state.get_data()
@@ -120,7 +122,7 @@ async def voice_choice(
         await callback.answer(t("error.stale_button"), show_alert=True)
         return
     if callback_data.action is VoiceAction.CREATE:
-        await _file(staff, data["text"], session, state, tickets, uow)
+        await _file(staff, data["text"], session, state, intake, uow)
         await callback.answer()
     else:
         await state.set_state(VoiceDraft.correcting)
@@ -135,17 +137,17 @@ async def corrected_text(
     session: AsyncSession,
     staff: Staff,
     state: FSMContext,
-    tickets: TicketService,
+    intake: Intake,
     uow: UnitOfWork,
 ) -> None:
-    await _file(staff, message.text or "", session, state, tickets, uow)
+    await _file(staff, message.text or "", session, state, intake, uow)
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
-    router.message.register(report_voice, F.voice)
+    router.message.register(report_voice, VOICE)
     router.callback_query.register(voice_choice, VoiceCb.filter())
-    router.message.register(corrected_text, VoiceDraft.correcting, F.text, ~F.text.startswith("/"))
+    router.message.register(corrected_text, StateFilter(VoiceDraft.correcting), TEXT)
     return router

@@ -30,7 +30,7 @@ def summary_text(t: Translator, day: DaySummary, overdue: int) -> str:
         return ", ".join(f"{name} {count}" for name, count in items) or t("summary.none")
 
     lines = [
-        t("summary.header", day=day.day.isoformat()),
+        t("summary.header", day=day.day),
         t(
             "summary.counts",
             received=day.received,
@@ -64,7 +64,7 @@ def chart_of(t: Translator, summary: DaySummary) -> Callable[[], bytes]:
     """The chart for one language, as a call for the worker pool."""
     return partial(
         opened_closed_chart,
-        summary.chart_days,
+        [t.day(day, short=True) for day in summary.chart_days],
         summary.chart_opened,
         summary.chart_closed,
         t("summary.chart_title"),

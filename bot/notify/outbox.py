@@ -23,11 +23,12 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.models import OutboxMessage, OutboxStatus
+from bot.notify.pacing import Pacer
 from bot.notify.render import render
 from bot.services.notices import Notice
 
@@ -96,7 +97,8 @@ class OutboxSender:
     Each pass takes the oldest pending row of every chat; a chat that is not ready (its last
     message went out less than a second ago, or its oldest row waits out a retry) is skipped
     together with its later rows, so it never holds up the others. The rows of one pass go out
-    concurrently, each in its own session, at most `overall_rate` a second in id order.
+    concurrently, each in its own session, at most `overall_rate` a second in id order. The
+    turns come from `pacer`, shared with the handlers' replies when the app passes one.
     """
 
     OVERALL_RATE = 30.0
@@ -116,21 +118,35 @@ class OutboxSender:
         overall_rate: float = OVERALL_RATE,
         per_chat_rate: float = PER_CHAT_RATE,
         concurrency: int = CONCURRENCY,
+        pacer: Pacer | None = None,
     ) -> None:
-        if overall_rate <= 0 or per_chat_rate <= 0 or concurrency < 1:
-            raise ValueError("rates must be positive and concurrency at least 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.poll_every = poll_every
-        self.overall_rate = overall_rate
-        self.per_chat_rate = per_chat_rate
+        self.pacer = pacer or Pacer(overall_rate, per_chat_rate)
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._stopping = False
         self._passing = asyncio.Lock()  # drain() from a test and run() never send a row twice
-        self._next_slot = 0.0  # event-loop time from which the next send may start
-        self._chat_ready: dict[int, float] = {}  # chat -> loop time of its next allowed send
+
+    @property
+    def overall_rate(self) -> float:
+        return self.pacer.overall_rate
+
+    @overall_rate.setter
+    def overall_rate(self, rate: float) -> None:
+        self.pacer.overall_rate = rate
+
+    @property
+    def per_chat_rate(self) -> float:
+        return self.pacer.per_chat_rate
+
+    @per_chat_rate.setter
+    def per_chat_rate(self, rate: float) -> None:
+        self.pacer.per_chat_rate = rate
 
     def wake(self) -> None:
         self._wake.set()
@@ -190,14 +206,13 @@ class OutboxSender:
                         .order_by(OutboxMessage.id)
                     )
                 ).all()
-            loop_now, db_now = asyncio.get_running_loop().time(), self.clock.now()
-            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > loop_now}
+            db_now = self.clock.now()
             due: deque[tuple[int, int]] = deque()
             for row_id, chat_id, next_attempt_at in heads:
                 if next_attempt_at > db_now:
                     done.retry = _sooner(done.retry, (next_attempt_at - db_now).total_seconds())
-                elif (ready := self._chat_ready.get(chat_id, loop_now)) > loop_now:
-                    done.paced = _sooner(done.paced, ready - loop_now)
+                elif (wait := self.pacer.ready_in(chat_id)) > 0:
+                    done.paced = _sooner(done.paced, wait)
                 elif len(due) < BATCH:
                     due.append((row_id, chat_id))
                 else:
@@ -215,49 +230,72 @@ class OutboxSender:
         )
 
     async def _send_all(self, due: deque[tuple[int, int]], done: _Pass) -> None:
-        """Send `due` (one row per chat, in id order) with up to `concurrency` in flight."""
-        loop = asyncio.get_running_loop()
+        """Send `due` (one row per chat, in id order) with up to `concurrency` in flight. The
+        rows are read in one query, and what became of them is written `concurrency` at a
+        time: a send holds no connection, and a crash repeats at most those few messages."""
+        async with self.sessionmaker() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_([row_id for row_id, _ in due]))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        pending = deque(row for row in rows if row.status is OutboxStatus.PENDING)
+        tried: list[OutboxMessage] = []
+        recording = asyncio.Lock()
+
+        async def record() -> None:
+            async with recording:
+                batch = tried[:]
+                del tried[:]
+                if batch:
+                    await self._record(batch)
 
         async def worker() -> None:
-            while due:
-                await self._take_turn()
-                if not due:
+            while pending:
+                await self.pacer.turn()
+                if not pending:
                     return
-                row_id, chat_id = due.popleft()
-                try:
-                    if await self._deliver(row_id):
-                        done.settled += 1
-                finally:
-                    # From the answer, not the request: network jitter cannot bunch two up.
-                    self._chat_ready[chat_id] = loop.time() + 1 / self.per_chat_rate
+                row = pending.popleft()
+                if (wait := self.pacer.ready_in(row.chat_id)) > 0:  # a reply took the chat
+                    done.paced = _sooner(done.paced, wait)
+                    continue
+                async with self.pacer.chat(row.chat_id):
+                    try:
+                        if await self._send(row):
+                            done.settled += 1
+                    finally:
+                        tried.append(row)
+                if len(tried) >= self.concurrency:
+                    await record()
 
-        workers = [worker() for _ in range(min(self.concurrency, len(due)))]
-        results = await asyncio.gather(*workers, return_exceptions=True)
+        workers = [worker() for _ in range(min(self.concurrency, len(pending)))]
+        try:
+            results = await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            await record()
         if failures := [r for r in results if isinstance(r, BaseException)]:
             raise failures[0]
 
-    async def _take_turn(self) -> None:
-        """Wait for the next send slot under the overall rate and take it. Slots are taken at
-        the moment of sending, not booked ahead, so a late wake-up (a busy event loop) cannot
-        release a burst of sends that were due meanwhile."""
-        loop = asyncio.get_running_loop()
-        interval = 1 / self.overall_rate
-        while (wait := self._next_slot - loop.time()) > 0:
-            await asyncio.sleep(wait)
-        # A wake-up a little late keeps its slot (the rate does not drift below the limit);
-        # a long-delayed one starts afresh.
-        self._next_slot = max(self._next_slot, loop.time() - interval / 4) + interval
-
-    async def _deliver(self, row_id: int) -> bool:
-        """Send one row in its own session; no transaction stays open over the network call."""
+    async def _record(self, rows: list[OutboxMessage]) -> None:
+        """What became of these rows (sent, given up, or when to try again), in one statement."""
         async with self.sessionmaker() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None or row.status is not OutboxStatus.PENDING:
-                return False  # settled meanwhile (by another process)
+            await session.execute(
+                update(OutboxMessage),
+                [
+                    {
+                        "id": row.id,
+                        "status": row.status,
+                        "attempts": row.attempts,
+                        "sent_at": row.sent_at,
+                        "next_attempt_at": row.next_attempt_at,
+                        "last_error": row.last_error,
+                    }
+                    for row in rows
+                ],
+            )
             await session.commit()
-            settled = await self._send(row)
-            await session.commit()
-            return settled
 
     async def _send(self, row: OutboxMessage) -> bool:
         now = self.clock.now()

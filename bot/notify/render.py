@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.keyboards import ticket_keyboard
+from bot.services.forecast import Window
 from bot.services.notices import Notice
 
 
@@ -40,8 +41,15 @@ def ticket_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
         "reporter": params.get("reporter") or t("common.inspection_reporter"),
         "position": position_text(t, params.get("position")),
         "priority_mark": t("common.priority_mark") if params.get("priority") else "",
-        "eta": t("common.eta", start=eta[0], end=eta[1]) if (eta := params.get("eta")) else "",
+        "eta": eta_text(t, params.get("eta")),
     }
+
+
+def eta_text(t: Translator, eta: Window | None) -> str:
+    if eta is None:
+        return ""
+    start, end = (t.moment(moment, eta.zone, eta.today) for moment in (eta.start, eta.end))
+    return t("common.eta", start=start, end=end)
 
 
 def render(notice: Notice) -> Rendered:

@@ -1,7 +1,8 @@
 """What the reporter is told about when: "expected by HH:MM–HH:MM" from the Monte Carlo
 simulation of every queue, in the hospital's local time."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,17 @@ from bot.sla.policy import SlaPolicy
 
 REPLICATIONS = 500
 """Enough for a 50th-90th percentile window to the minute; the dashboard uses more."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a ticket is likely done (50th and 90th percentile), to be shown in local time
+    (`zone`) and in the reader's language; `today` is the local day it was forecast on."""
+
+    start: datetime
+    end: datetime
+    zone: ZoneInfo
+    today: date
 
 
 class Forecast:
@@ -27,21 +39,17 @@ class Forecast:
         self.zone = zone
         self.times = times
 
-    async def window(self, ticket_id: int) -> tuple[str, str] | None:
-        """(p50, p90) as local `HH:MM` (with the date when not today), None if not simulated."""
+    async def window(self, ticket_id: int) -> Window | None:
+        """The ticket's window, None if it was not simulated."""
         return (await self.windows()).get(ticket_id)
 
-    async def windows(self) -> dict[int, tuple[str, str]]:
+    async def windows(self) -> dict[int, Window]:
         """The window of every simulated ticket, from one simulation."""
         report = await self.risk.assess(
             replications=REPLICATIONS, times=await self.times.get(self.risk)
         )
+        today = self.risk.clock.now().astimezone(self.zone).date()
         return {
-            number: (self._local(risk.eta_p50), self._local(risk.eta_p90))
+            number: Window(risk.eta_p50, risk.eta_p90, self.zone, today)
             for number, risk in report.tickets.items()
         }
-
-    def _local(self, moment: datetime) -> str:
-        local = moment.astimezone(self.zone)
-        today = self.risk.clock.now().astimezone(self.zone).date()
-        return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")

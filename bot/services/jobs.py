@@ -157,7 +157,7 @@ class JobService:
         )
         await self.tickets.flush(ticket)
         outcome = Outcome(ticket)
-        extra = {"vendor": vendor, "expected": expected_back.isoformat() if expected_back else "-"}
+        extra = {"vendor": vendor, "expected": expected_back}
         outcome.tell(await self.tickets.reporter_notice(ticket, "ticket.sent_out"))
         outcome.tell(*await self.tickets.engineer_notices(ticket, "job.sent_out"))
         for notice in outcome.notices:

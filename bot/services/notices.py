@@ -9,6 +9,9 @@ URGENCY_ROW = "urgency"
 """Pseudo-button in a Notice: the row of urgency choices under a fresh report."""
 ATTACHMENTS = "attachments"
 """Pseudo-button in a Notice: show the ticket's photos and voice messages."""
+STAGE_OF = "@"
+"""Joins a reminder's answer and the stage it is about in a pseudo-button (`on_it@loan`): the
+press names the stage, so the server checks it against whoever that reminder went to."""
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from bot.clock import Clock
 from bot.domain.enums import CLOCKED_STATUSES, Role
 from bot.durations import format_duration
 from bot.models import AlertKind, SlaAlert, SpareLoan, Staff, Ticket
-from bot.services.notices import Notice
+from bot.services.notices import STAGE_OF, Notice
 from bot.sla.deadlines import Due, TicketClock, due, loan_due
 from bot.sla.policy import SlaPolicy
 
 SCAN_LOCK = 0x736C_6173_6361  # "slasca": one scanning process at a time on PostgreSQL
-REMINDER_BUTTONS = ("snooze", "on_it")
+REMINDER_ANSWERS = ("snooze", "on_it")
 
 
 def clock_of(ticket: Ticket) -> TicketClock:
@@ -145,9 +145,8 @@ class SlaService:
         ticket = item.ticket
         notices = []
         if item.engineer is not None:
-            notices.append(
-                Notice(item.engineer, "sla.reminder", params, ticket.id, REMINDER_BUTTONS)
-            )
+            buttons = tuple(f"{a}{STAGE_OF}{item.due.stage.value}" for a in REMINDER_ANSWERS)
+            notices.append(Notice(item.engineer, "sla.reminder", params, ticket.id, buttons))
         if ticket.reporter is not None:
             notices.append(Notice(ticket.reporter, "sla.reporter_reminder", params, ticket.id))
         return notices

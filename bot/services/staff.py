@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.domain.enums import Role
@@ -11,7 +12,12 @@ from bot.models import Department, Staff
 
 
 async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
-    return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
+    """One query, zones joined: every update looks its sender up, and the zones' usual
+    second query (selectin) cost a round trip each time."""
+    found = await session.scalars(
+        select(Staff).options(joinedload(Staff.zones)).where(Staff.telegram_id == telegram_id)
+    )
+    return found.unique().one_or_none()
 
 
 async def register_reporter(
@@ -28,6 +34,19 @@ async def register_reporter(
     session.add(staff)
     await session.flush()
     return staff
+
+
+async def set_language(
+    session: AsyncSession, clock: Clock, telegram_id: int, name: str, language: str
+) -> tuple[Staff, bool]:
+    """Store someone's language; a stranger is registered with it (as /start would). Returns
+    the staff member and whether they are new."""
+    staff = await staff_by_telegram_id(session, telegram_id)
+    if staff is None:
+        return await register_reporter(session, clock, telegram_id, name, language), True
+    staff.language = language
+    await session.flush()
+    return staff, False
 
 
 async def departments_page(

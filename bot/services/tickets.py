@@ -15,8 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.dispatch.queues import (
-    pick_engineer,
+    Roster,
     queue_position,
+    queue_positions,
     serialize_dispatch,
     waiting_pool,
 )
@@ -44,7 +45,7 @@ from bot.models import (
     Ticket,
     TicketEvent,
 )
-from bot.services.forecast import Forecast
+from bot.services.forecast import Forecast, Window
 from bot.services.lifecycle import follow
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW, Notice
 
@@ -98,6 +99,52 @@ class Outcome:
             self.notices.extend(present)
 
 
+@dataclass(frozen=True)
+class NewReport:
+    """What one report says, before it is a ticket."""
+
+    reporter: Staff | None
+    description: str
+    urgency: Urgency = Urgency.NORMAL
+    asset: Asset | None = None
+    department: Department | None = None
+    """Where the fault is when it is not the device's or the reporter's (heard in a voice)."""
+    device_type: str | None = None
+    attachments: Sequence[tuple[AttachmentKind, str]] = ()
+    kind: TicketKind = TicketKind.REPAIR
+
+    def where(self) -> tuple[str, Department]:
+        """The description and the department to file under, or the reason it cannot be
+        filed: the named device's department, else the one given, else the reporter's."""
+        text = self.description.strip()
+        if not text:
+            raise EmptyDescription()
+        department = (
+            (self.asset.department if self.asset is not None else None)
+            or self.department
+            or (self.reporter.department if self.reporter else None)
+        )
+        if department is None:
+            raise NeedsDepartment()
+        return text, department
+
+
+@dataclass
+class Standing:
+    """Where tickets stand for the messages about them: queue positions, expected-by windows
+    and which have attachments, read once for however many notices."""
+
+    positions: dict[int, int | None]
+    windows: dict[int, Window]
+    with_attachments: set[int]
+
+
+def _job_key(ticket: Ticket, key: str = "job.assigned") -> str:
+    """An inspection's job message says it is one."""
+    inspection = ticket.kind is TicketKind.INSPECTION and key == "job.assigned"
+    return "job.inspection" if inspection else key
+
+
 def actor_of(staff: Staff | None) -> Actor:
     return Actor(None, None) if staff is None else Actor(staff.id, staff.role)
 
@@ -143,7 +190,8 @@ class TicketService:
                 .order_by(Ticket.id)
             )
         ).all()
-        return [(t, await queue_position(self.session, t)) for t in tickets]
+        positions = await queue_positions(self.session, tickets)
+        return [(t, positions[t.id]) for t in tickets]
 
     # --- reporting and dispatch ----------------------------------------------------------
 
@@ -159,53 +207,57 @@ class TicketService:
         attachments: Sequence[tuple[AttachmentKind, str]] = (),
         kind: TicketKind = TicketKind.REPAIR,
     ) -> Outcome:
-        """A new ticket, in the named device's department, else the one given (e.g. heard in a
-        voice message), else the reporter's. Inspections are opened by the desk itself."""
-        text = description.strip()
-        if not text:
-            raise EmptyDescription()
-        if asset is not None:
-            department = asset.department
-            device_type = asset.type
-        department = department or (reporter.department if reporter else None)
-        if department is None:
-            raise NeedsDepartment()
+        """A new ticket (see `NewReport`). Inspections are opened by the desk itself."""
+        report = NewReport(
+            reporter, description, urgency, asset, department, device_type, attachments, kind
+        )
+        return (await self.report_all([report]))[0]
+
+    async def report_all(self, reports: Sequence[NewReport]) -> list[Outcome]:
+        """New tickets, dispatched in order, with one read of the engineers' loads, one of each
+        queue and one forecast for them all, and one flush. Raises the first report's reason
+        it cannot be filed; callers filing many check `NewReport.where` first."""
         now = self.clock.now()
-        ticket = Ticket(
-            helpers=[],
-            kind=kind,
-            reporter=reporter,
-            department=department,
-            asset=asset,
-            device_type=device_type,
-            description=text,
-            urgency=urgency,
-            status=TicketStatus.NEW,
-            created_at=now,
-            updated_at=now,
-        )
-        self.session.add(ticket)
-        await self.session.flush()
-        self.log(
-            ticket,
-            reporter,
-            "report",
-            None,
-            TicketStatus.NEW,
-            urgency=urgency.value,
-            asset=asset.code if asset else None,
-        )
-        for attachment_kind, file_id in attachments:
-            self.attach(ticket, reporter, attachment_kind, file_id)
-        await self.session.flush()
-        outcome = Outcome(ticket)
-        await self._dispatch(ticket, outcome)
-        created = await self.reporter_notice(ticket, "ticket.created")
-        if created is not None:
-            created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
-        outcome.tell(created, first=True)
-        await self.flush(ticket)
-        return outcome
+        filed = [(report, *report.where()) for report in reports]
+        tickets = []
+        for report, text, department in filed:
+            ticket = Ticket(
+                helpers=[],
+                kind=report.kind,
+                reporter=report.reporter,
+                department=department,
+                asset=report.asset,
+                device_type=report.asset.type if report.asset else report.device_type,
+                description=text,
+                urgency=report.urgency,
+                status=TicketStatus.NEW,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(ticket)
+            self.log(
+                ticket,
+                report.reporter,
+                "report",
+                None,
+                TicketStatus.NEW,
+                urgency=report.urgency.value,
+                asset=report.asset.code if report.asset else None,
+            )
+            for attachment_kind, file_id in report.attachments:
+                self.attach(ticket, report.reporter, attachment_kind, file_id)
+            tickets.append(ticket)
+        alerts, standing = await self._hand_out(tickets)
+        outcomes = []
+        for ticket, alert in zip(tickets, alerts, strict=True):
+            outcome = Outcome(ticket)
+            created = await self.reporter_notice(ticket, "ticket.created", standing)
+            if created is not None:
+                created = replace(created, buttons=(URGENCY_ROW, *created.buttons))
+            outcome.tell(created, *alert)
+            outcome.tell(*await self.engineer_notices(ticket, _job_key(ticket), standing))
+            outcomes.append(outcome)
+        return outcomes
 
     async def record_self_solved(self, reporter: Staff, asset: Asset, article: KbArticle) -> Ticket:
         """The ward fixed it with a self-help article: a ticket closed on the spot, so the fault
@@ -236,7 +288,7 @@ class TicketService:
     ) -> None:
         self.session.add(
             Attachment(
-                ticket_id=ticket.id,
+                ticket=ticket,
                 kind=kind,
                 file_id=file_id,
                 added_by=staff.id if staff else None,
@@ -324,25 +376,55 @@ class TicketService:
         key: str = "job.assigned",
     ) -> Staff | None:
         """Give the ticket to an engineer, or tell the supervisors nobody could take it."""
-        if ticket.kind is TicketKind.INSPECTION and key == "job.assigned":
-            key = "job.inspection"
         await serialize_dispatch(self.session)
-        engineer = prefer if prefer is not None and prefer.on_duty else None
-        engineer = engineer or await pick_engineer(self.session, ticket, exclude)
+        engineer = self._assign(ticket, await Roster.read(self.session), prefer, exclude)
         if engineer is None:
-            outcome.notices.extend(
-                Notice(s, "alert.unassigned", self.params(ticket), ticket.id)
-                for s in await self.supervisors()
-            )
+            outcome.tell(*self._unassigned(ticket, await self.supervisors()))
+            return None
+        await self.session.flush()
+        outcome.tell(*await self.engineer_notices(ticket, _job_key(ticket, key)))
+        return engineer
+
+    async def _hand_out(
+        self, tickets: Sequence[Ticket], exclude: frozenset[int] = frozenset()
+    ) -> tuple[list[list[Notice]], Standing]:
+        """Dispatch these tickets in order with one read of the engineers' loads, then where
+        they all stand; for each, the supervisors' alerts if nobody could take it."""
+        await serialize_dispatch(self.session)
+        roster = await Roster.read(self.session)
+        supervisors: Sequence[Staff] | None = None
+        alerts: list[list[Notice]] = []
+        for ticket in tickets:
+            if self._assign(ticket, roster, exclude=exclude) is not None:
+                alerts.append([])
+                continue
+            supervisors = supervisors if supervisors is not None else await self.supervisors()
+            alerts.append(self._unassigned(ticket, supervisors))
+        await self.session.flush()
+        return alerts, await self.standing(tickets)
+
+    def _assign(
+        self,
+        ticket: Ticket,
+        roster: Roster,
+        prefer: Staff | None = None,
+        exclude: frozenset[int] = frozenset(),
+    ) -> Staff | None:
+        """Hand the ticket to `prefer` if on duty, else to the roster's pick; None if nobody is
+        on duty. The caller holds the dispatch lock."""
+        engineer = prefer if prefer is not None and prefer.on_duty else None
+        engineer = engineer or roster.pick(ticket.department.zone.name, exclude)
+        if engineer is None:
             return None
         action = Action.ASSIGN if ticket.status != TicketStatus.ASSIGNED else Action.TRANSFER
-        previous = ticket.assignee_id
-        self.move(ticket, action, None, to=engineer.id, previous=previous)
+        self.move(ticket, action, None, to=engineer.id, previous=ticket.assignee_id)
         ticket.assignee = engineer
         engineer.last_assigned_at = self.clock.now()
-        await self.session.flush()
-        outcome.tell(*await self.engineer_notices(ticket, key))
+        roster.took(engineer, ticket.urgency, engineer.last_assigned_at)
         return engineer
+
+    def _unassigned(self, ticket: Ticket, supervisors: Sequence[Staff]) -> list[Notice]:
+        return [Notice(s, "alert.unassigned", self.params(ticket), ticket.id) for s in supervisors]
 
     # --- actions on one ticket -----------------------------------------------------------
 
@@ -398,15 +480,6 @@ class TicketService:
         """A plain message (no buttons) to the engineer on the job and every helper."""
         team = [assignee or ticket.assignee, *ticket.helpers]
         return [Notice(s, key, self.params(ticket), ticket.id) for s in team if s is not None]
-
-    async def answer_reminder(self, staff: Staff, ticket_id: int, answer: str) -> Ticket:
-        """An engineer's "later" or "on it" to an SLA reminder, kept in the ticket's log."""
-        ticket = await self.get(ticket_id)
-        if staff.id != ticket.assignee_id:
-            raise NotAllowed(ticket.number, action="reminder")
-        self.log(ticket, staff, f"reminder_{answer}", ticket.status, ticket.status)
-        await self.session.flush()
-        return ticket
 
     async def set_urgency(self, staff: Staff, ticket_id: int, urgency: Urgency) -> Outcome:
         ticket = await self.get(ticket_id)
@@ -474,22 +547,22 @@ class TicketService:
             raise NotAllowed(action="duty")
         await serialize_dispatch(self.session)
         engineer.on_duty = on_duty
-        outcome = Outcome()
         if on_duty:
-            for ticket in await waiting_pool(self.session):
-                await self._dispatch(ticket, outcome)
-                outcome.tell(await self.reporter_notice(ticket, "ticket.assigned"))
-            return outcome
-        mine = (
-            await self.session.scalars(
-                select(Ticket)
-                .where(Ticket.assignee_id == engineer.id, Ticket.status == TicketStatus.ASSIGNED)
-                .order_by(Ticket.id)
+            tickets, exclude, told = await waiting_pool(self.session), frozenset[int](), "assigned"
+        else:
+            mine = select(Ticket).where(
+                Ticket.assignee_id == engineer.id, Ticket.status == TicketStatus.ASSIGNED
             )
-        ).all()
-        for ticket in mine:
-            if await self._dispatch(ticket, outcome, exclude=frozenset({engineer.id})):
-                outcome.tell(await self.reporter_notice(ticket, "ticket.transferred"))
+            tickets = list((await self.session.scalars(mine.order_by(Ticket.id))).all())
+            exclude, told = frozenset({engineer.id}), "transferred"
+        alerts, standing = await self._hand_out(tickets, exclude)
+        outcome = Outcome()
+        for ticket, alert in zip(tickets, alerts, strict=True):
+            if alert:
+                outcome.tell(*alert)
+                continue
+            outcome.tell(*await self.engineer_notices(ticket, _job_key(ticket), standing))
+            outcome.tell(await self.reporter_notice(ticket, f"ticket.{told}", standing))
         return outcome
 
     # --- helpers ---------------------------------------------------------------------------
@@ -514,7 +587,7 @@ class TicketService:
     ) -> None:
         self.session.add(
             TicketEvent(
-                ticket_id=ticket.id,
+                ticket=ticket,
                 at=self.clock.now(),
                 actor_id=None if staff is None else staff.id,
                 action=action,
@@ -554,27 +627,50 @@ class TicketService:
             **extra,
         }
 
-    async def _notice(
-        self, ticket: Ticket, recipient: Staff, key: str, buttons: tuple[str, ...]
-    ) -> Notice:
-        position = await queue_position(self.session, ticket)
-        return Notice(recipient, key, self.params(ticket, position=position), ticket.id, buttons)
+    async def standing(
+        self, tickets: Sequence[Ticket], *, eta: bool = True, attachments: bool = True
+    ) -> Standing:
+        """Positions always; the forecast (reporters' windows) and the attachments (engineers'
+        button) when asked for."""
+        positions = await queue_positions(self.session, tickets)
+        windows = {}
+        if eta and self.forecast is not None and any(t.status in OPEN_STATUSES for t in tickets):
+            windows = await self.forecast.windows()
+        with_attachments: set[int] = set()
+        if attachments:
+            ids = [t.id for t in tickets]
+            found = select(Attachment.ticket_id).where(Attachment.ticket_id.in_(ids)).distinct()
+            with_attachments.update((await self.session.scalars(found)).all())
+        return Standing(positions, windows, with_attachments)
 
-    async def reporter_notice(self, ticket: Ticket, key: str) -> Notice | None:
+    async def reporter_notice(
+        self, ticket: Ticket, key: str, standing: Standing | None = None
+    ) -> Notice | None:
         if ticket.reporter is None:
             return None
-        notice = await self._notice(ticket, ticket.reporter, key, reporter_buttons(ticket))
+        standing = standing or await self.standing([ticket], attachments=False)
+        params = self.params(ticket, position=standing.positions.get(ticket.id))
         if self.forecast is not None and ticket.status in OPEN_STATUSES:
-            notice.params["eta"] = await self.forecast.window(ticket.id)
-        return notice
+            params["eta"] = standing.windows.get(ticket.id)
+        return Notice(ticket.reporter, key, params, ticket.id, reporter_buttons(ticket))
 
-    async def engineer_notices(self, ticket: Ticket, key: str) -> list[Notice]:
+    async def engineer_notices(
+        self, ticket: Ticket, key: str, standing: Standing | None = None
+    ) -> list[Notice]:
         """The job message for the assignee and every helper, each with their own buttons."""
         if ticket.assignee is None:
             return []
-        extra = (ATTACHMENTS,) if await self.attachments(ticket.id) else ()
+        standing = standing or await self.standing([ticket], eta=False)
+        extra = (ATTACHMENTS,) if ticket.id in standing.with_attachments else ()
+        position = standing.positions.get(ticket.id)
         return [
-            await self._notice(ticket, s, key, (*engineer_buttons(ticket, s.id), *extra))
+            Notice(
+                s,
+                key,
+                self.params(ticket, position=position),
+                ticket.id,
+                (*engineer_buttons(ticket, s.id), *extra),
+            )
             for s in (ticket.assignee, *ticket.helpers)
         ]
 

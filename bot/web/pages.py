@@ -21,7 +21,7 @@ _FOOT = "</main></body></html>"
 
 def _head(t: Translator, title: str, token: str, query: str = "") -> str:
     return _HEAD.format(
-        lang=escape(t.language),
+        lang=escape(t.tag),
         title=escape(title),
         token=escape(token),
         home=escape(t("dashboard.title")),
@@ -57,7 +57,7 @@ def asset_page(t: Translator, card: AssetCard, token: str, zone: ZoneInfo) -> st
         (t("dashboard.department"), asset.department.name),
         (t("dashboard.location"), asset.location or "-"),
         (t("dashboard.status"), t.word(asset.status)),
-        (t("dashboard.purchased"), asset.purchased_on.isoformat() if asset.purchased_on else "-"),
+        (t("dashboard.purchased"), t.day(asset.purchased_on) if asset.purchased_on else "-"),
         (t("dashboard.total_cost"), t.money(card.total_cost)),
         (
             t("dashboard.open_ticket"),
@@ -69,13 +69,13 @@ def asset_page(t: Translator, card: AssetCard, token: str, zone: ZoneInfo) -> st
     facts_html = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     repairs = "".join(
         f"<tr><td>#{r.number}</td>"
-        f"<td>{escape(r.opened.astimezone(zone).strftime('%Y-%m-%d'))}</td>"
+        f"<td>{escape(t.day(r.opened.astimezone(zone).date()))}</td>"
         f"<td>{escape(t.word(r.status))}</td><td>{escape(r.description)}</td>"
         f"<td>{escape(r.resolution or '-')}</td><td>{escape(t.money(r.cost))}</td></tr>"
         for r in card.repairs
     )
     events = "".join(
-        f"<tr><td>{escape(e.at.astimezone(zone).strftime('%Y-%m-%d %H:%M'))}</td>"
+        f"<tr><td>{escape(t.moment(e.at, zone))}</td>"
         f"<td>{escape(t.word(e.from_status))} → {escape(t.word(e.to_status))}</td>"
         f"<td>{escape(e.reason or '-')}</td></tr>"
         for e in card.events

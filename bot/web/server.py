@@ -65,7 +65,8 @@ class Web:
         staff = await self.viewer(request)
         html = resources.files("bot.web").joinpath("static/dashboard.html").read_text("utf-8")
         t = Translator(staff.language)
-        html = html.replace("__LANG__", staff.language).replace("__TITLE__", t("dashboard.title"))
+        html = html.replace("__LANG__", t.tag).replace("__TIME_ZONE__", self.settings.timezone)
+        html = html.replace("__TITLE__", t("dashboard.title"))
         html = html.replace("__LABELS__", _json(t.section("dashboard")))
         return web.Response(text=html, content_type="text/html")
 

@@ -1,6 +1,9 @@
 // The big screen: fetch the JSON snapshot, draw it, again every 30 seconds. No libraries.
 "use strict";
 const L = window.LABELS;
+// The viewer's locale and the hospital's time zone, whatever the browser's own settings.
+const LOCALE = document.documentElement.lang;
+const TIME_ZONE = document.documentElement.dataset.timeZone;
 const token = new URLSearchParams(location.search).get("t") || "";
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -45,8 +48,9 @@ function bars(svg, items, label, value, format) {
 }
 
 const minutes = (v) => (v === null ? "-" : `${Math.round(v)}${L.minutes}`);
-const money = (v) => L.money.replace("{amount}", Math.round(v).toLocaleString());
-const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const money = (v) => L.money.replace("{amount}", Math.round(v).toLocaleString(LOCALE));
+const time = (iso) =>
+  new Date(iso).toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit", timeZone: TIME_ZONE });
 
 function draw(d) {
   const tiles = [
