@@ -217,6 +217,8 @@ class TicketService:
         """New tickets, dispatched in order, with one read of the engineers' loads, one of each
         queue and one forecast for them all, and one flush. Raises the first report's reason
         it cannot be filed; callers filing many check `NewReport.where` first."""
+        if not reports:
+            return []
         now = self.clock.now()
         filed = [(report, *report.where()) for report in reports]
         tickets = []
