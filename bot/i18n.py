@@ -1,7 +1,7 @@
 """Locale catalogs (gettext, one compiled .mo per language; the message key is the msgid) and
 the translator handed to handlers and the renderer, with dates and times in its locale."""
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -10,7 +10,9 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
+from babel.lists import format_list
 from babel.messages.mofile import read_mo
+from babel.units import format_unit
 
 from bot.config import SUPPORTED_LANGUAGES
 from bot.domain.enums import AssetStatus, TicketStatus, Urgency
@@ -20,6 +22,7 @@ from bot.sla.policy import Stage
 DOMAIN = "messages"
 BABEL_LOCALES = {"ko": "ko_KR", "en": "en_US", "zh": "zh_Hans_CN"}
 """The CLDR locale whose date and time formats each language uses."""
+_DURATION_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 _ENUM_KEYS: dict[type[StrEnum], str] = {
     Urgency: "urgency.",
     TicketStatus: "status.",
@@ -102,12 +105,29 @@ class Translator:
         pattern = str(self.locale.datetime_formats["medium"])
         return pattern.replace("{1}", day).replace("{0}", clock)
 
+    def duration(self, value: timedelta) -> str:
+        """A span as this locale says it, to its two largest units (1시간 30분 / 1 hr 30 min /
+        1小时30分钟): how late a stage is, how long a spare has been out."""
+        seconds = max(int(value.total_seconds()), 0)
+        parts: list[tuple[int, str]] = []
+        for unit, size in _DURATION_UNITS:
+            amount, seconds = divmod(seconds, size)
+            if amount or (unit == "second" and not parts):
+                parts.append((amount, unit))
+        words = [
+            format_unit(amount, f"duration-{unit}", length="short", locale=self.locale)
+            for amount, unit in parts[:2]
+        ]
+        return format_list(words, style="unit-narrow", locale=self.locale)
+
     def _value(self, value: Any) -> Any:
         for enum, prefix in _ENUM_KEYS.items():
             if isinstance(value, enum):
                 return self._messages[f"{prefix}{value.value}"]
         if isinstance(value, date) and not isinstance(value, datetime):
             return self.day(value)
+        if isinstance(value, timedelta):
+            return self.duration(value)
         return self._messages["common.none"] if value is None else value
 
 

@@ -9,12 +9,11 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import create_sessionmaker
 from bot.flood import RedisFloodCounter, Verdict
 from bot.models import Ticket
-from tests.conftest import FakeClock, seed_hospital
+from tests.conftest import FakeClock
 from tests.fake_telegram import FakeTelegram
-from tests.test_replicas import REDIS_URL, count, deliver, redis_up, replicas
+from tests.test_replicas import REDIS_URL, count, deliver, redis_up, replicas, seeded_for_replicas
 
 
 @pytest.fixture
@@ -51,12 +50,7 @@ async def test_replicas_counting_at_once_let_the_limit_through_and_warn_once(
 async def test_a_flood_over_two_webhook_replicas_gets_one_slow_down(
     database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("replicas share a PostgreSQL database; SQLite serves one process")
-    if not await redis_up():
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    async with create_sessionmaker(engine)() as session:
-        await seed_hospital(session, clock)
+    await seeded_for_replicas(database_url, engine, clock)
     nurse = tg.user(5001)
     overrides = {"flood_limit": 5, "flood_window": timedelta(minutes=1)}
     async with replicas(database_url, tg, 2, redis_url=REDIS_URL, **overrides) as (a, b):

@@ -4,7 +4,7 @@ the fake Bot API a Chinese phone gets Chinese and /language switches for good.""
 
 import re
 import string
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -152,6 +152,21 @@ def test_dates_and_times_in_each_locale() -> None:
         assert t("summary.header", day=date(2026, 11, 23)).count(day) == 1
     assert Translator("en").moment(moment, ZoneInfo("UTC"), same_day) == "6:05\u202fAM"
     assert [language_name(lang) for lang in SUPPORTED_LANGUAGES] == ["한국어", "English", "中文"]
+
+
+def test_durations_in_each_locale_to_two_units() -> None:
+    spans = [timedelta(seconds=0), timedelta(minutes=1), timedelta(hours=1, minutes=30, seconds=9)]
+    spans.append(timedelta(days=3, hours=2, minutes=5))
+    expected = {
+        "ko": ["0초", "1분", "1시간 30분", "3일 2시간"],
+        "en": ["0 sec", "1 min", "1 hr 30 min", "3 days 2 hr"],
+        "zh": ["0秒", "1分钟", "1小时30分钟", "3天2小时"],
+    }
+    for language, words in expected.items():
+        t = Translator(language)
+        assert [t.duration(span) for span in spans] == words
+        late = t("sla.reporter_reminder", number=7, stage="accept", late=spans[2], spare="")
+        assert words[2] in late, late
 
 
 async def staff_language(app: App, telegram_id: int) -> str | None:

@@ -67,15 +67,20 @@ async def replicas(
         yield [await stack.enter_async_context(running_app(settings)) for _ in range(n)]
 
 
-async def test_two_webhook_replicas_share_one_conversation_and_one_leader(
-    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
-) -> None:
+async def seeded_for_replicas(database_url: str, engine: AsyncEngine, clock: FakeClock) -> None:
+    """Skip unless replicas can run here (PostgreSQL and Redis), else seed the sample hospital."""
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas share a PostgreSQL database; SQLite serves one process")
     if not await redis_up():
         pytest.skip(f"no Redis at {REDIS_URL}")
     async with create_sessionmaker(engine)() as session:
         await seed_hospital(session, clock)
+
+
+async def test_two_webhook_replicas_share_one_conversation_and_one_leader(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    await seeded_for_replicas(database_url, engine, clock)
     kim, nurse = tg.user(9001), tg.user(5001)
     async with replicas(database_url, tg, 2, redis_url=REDIS_URL) as (a, b):
         async with asyncio.timeout(5):

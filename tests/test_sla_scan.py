@@ -78,7 +78,8 @@ async def test_reminder_once_then_escalation_once(hospital: AsyncSession, clock:
         (9001, "sla.reminder"),
         (5001, "sla.reporter_reminder"),
     ]
-    assert first[0].params["late"] == "1m" and first[0].buttons == ("snooze@accept", "on_it@accept")
+    assert first[0].params["late"] == timedelta(minutes=1)
+    assert first[0].buttons == ("snooze@accept", "on_it@accept")
     assert await sla.scan() == []
     clock.advance(minutes=15)
     assert [(n.recipient.telegram_id, n.key) for n in await sla.scan()] == [

@@ -7,7 +7,6 @@ from aiogram.types import CallbackQuery, Message
 from bot.clock import Clock
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Tool
-from bot.durations import format_duration
 from bot.filters import RoleIs
 from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
@@ -35,7 +34,7 @@ async def show_pool(message: Message, t: Translator, clock: Clock, spares: Spare
             model=loan.spare.model,
             department=loan.department.name,
             number=loan.ticket_id,
-            age=format_duration(now - loan.lent_at),
+            age=now - loan.lent_at,
             engineer=loan.lender.name,
         )
         for loan in pool.loans

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.enums import CLOCKED_STATUSES, Role
-from bot.durations import format_duration
 from bot.models import AlertKind, SlaAlert, SpareLoan, Staff, Ticket
 from bot.services.notices import STAGE_OF, Notice
 from bot.sla.deadlines import Due, TicketClock, due, loan_due
@@ -133,7 +132,7 @@ class SlaService:
         return {
             "number": ticket.number,
             "stage": item.due.stage,
-            "late": format_duration(late),
+            "late": late,
             "engineer": item.engineer.name if item.engineer else None,
             "department": ticket.department.name,
             "urgency": ticket.urgency,
