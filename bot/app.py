@@ -98,8 +98,8 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     background: async_sessionmaker[AsyncSession] | None = None,
 ) -> Dispatcher:
-    """`background` are the connections of the intake's batches (by default the handlers'):
-    handlers wait for a batch while holding theirs."""
+    """`background` are the connections of the intake's batches (by default the handlers'),
+    so that a burst of updates queueing for the handlers' pool does not hold a batch up."""
     transcriber = Transcriber(cpu, settings.vosk_model_path)
     times = TimesCache()
 
@@ -338,8 +338,8 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     pacer = Pacer(settings.outbox_overall_rate, settings.outbox_per_chat_rate)
     bot = build_bot(settings, pacer)
     sender_bot = build_bot(settings)
-    # The sender and the intake's batches get connections of their own: in a burst, handlers
-    # waiting for a batch hold the whole main pool, and notices would wait for the burst to end.
+    # The sender and the intake's batches get connections of their own: in a burst, updates
+    # queue for the handlers' pool, and batches and notices would wait for the burst to end.
     background_engine = create_engine(settings.database_url)
     background = create_sessionmaker(background_engine)
     sender = OutboxSender(sender_bot, background, clock, settings.outbox_poll_every, pacer=pacer)

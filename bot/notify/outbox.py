@@ -97,8 +97,9 @@ class OutboxSender:
     Each pass takes the oldest pending row of every chat; a chat that is not ready (its last
     message went out less than a second ago, or its oldest row waits out a retry) is skipped
     together with its later rows, so it never holds up the others. The rows of one pass go out
-    concurrently, each in its own session, at most `overall_rate` a second in id order. The
-    turns come from `pacer`, shared with the handlers' replies when the app passes one.
+    concurrently, read in one query and settled a few at a time, at most `overall_rate` a
+    second in id order. The turns come from `pacer`, shared with the handlers' replies when
+    the app passes one.
     """
 
     OVERALL_RATE = 30.0
@@ -106,7 +107,7 @@ class OutboxSender:
     PER_CHAT_RATE = 1.0
     """Messages a second to one chat: Telegram asks for no more than about one."""
     CONCURRENCY = 8
-    """Sends in flight at once (each holds a database connection only around its writes)."""
+    """Sends in flight at once (none holds a database connection)."""
 
     def __init__(
         self,
