@@ -15,20 +15,33 @@ from tests.fake_telegram import FakeTelegram
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def test_run_without_token_starts_the_demo_until_sigterm(tmp_path: Path) -> None:
-    """Someone trying the bot out has no token: `run` serves the demo page instead."""
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env |= {"PYTHONPATH": str(ROOT), "WEB_PORT": "0", "SUMMARY_TIME": "off"}
-    process = await asyncio.create_subprocess_exec(
+async def start_run(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
+    """`python -m bot run` in `tmp_path` with `env` over ours, less any token or database."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
         cwd=tmp_path,
-        env=env,
+        env=clean | {"PYTHONPATH": str(ROOT), **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def stop_cleanly(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM, then its exit: clean, with no traceback; returns what it wrote to stderr."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr, stderr.decode()[-3000:]
+    return stderr.decode()
+
+
+async def test_run_without_token_starts_the_demo_until_sigterm(tmp_path: Path) -> None:
+    """Someone trying the bot out has no token: `run` serves the demo page instead."""
+    process = await start_run(tmp_path, WEB_PORT="0", SUMMARY_TIME="off")
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
@@ -37,11 +50,8 @@ async def test_run_without_token_starts_the_demo_until_sigterm(tmp_path: Path) -
         async with aiohttp.ClientSession() as http, http.get(f"{url}/demo/api/state") as r:
             assert r.status == 200 and "7001" in (await r.json())["chats"]
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stderr.decode()
-    assert "BOT_TOKEN is not set: starting the demo instead" in stderr.decode()
-    assert b"Traceback" not in stderr, stderr.decode()[-3000:]
+        stderr = await stop_cleanly(process)
+    assert "BOT_TOKEN is not set: starting the demo instead" in stderr
     assert not (tmp_path / "repairbot.db").exists()  # the demo keeps its own database
 
 
@@ -91,22 +101,11 @@ def test_bad_import_aborts_with_line_number(tmp_path: Path) -> None:
 
 async def test_run_serves_telegram_until_sigterm(tmp_path: Path, tg: FakeTelegram) -> None:
     """`repairbot run` as an operator starts it: migrates, polls, answers, stops cleanly."""
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": "1000:TEST-token",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "TELEGRAM_API_URL": tg.base_url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await start_run(
+        tmp_path,
+        BOT_TOKEN="1000:TEST-token",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        TELEGRAM_API_URL=tg.base_url,
     )
     try:
         await tg.wait_for_call("getUpdates", timeout=60)
@@ -117,7 +116,4 @@ async def test_run_serves_telegram_until_sigterm(tmp_path: Path, tg: FakeTelegra
         await nurse.expect("새간호사님, 병원 IT 수리 접수 봇입니다", timeout=10)
         await nurse.expect("아직 등록된 부서가 없습니다")
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stderr.decode()
-    assert b"Traceback" not in stderr, stderr.decode()[-3000:]
+        await stop_cleanly(process)

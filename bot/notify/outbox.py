@@ -208,14 +208,14 @@ class OutboxSender:
                     )
                 ).all()
             db_now = self.clock.now()
-            due: deque[tuple[int, int]] = deque()
+            due: list[int] = []
             for row_id, chat_id, next_attempt_at in heads:
                 if next_attempt_at > db_now:
                     done.retry = _sooner(done.retry, (next_attempt_at - db_now).total_seconds())
                 elif (wait := self.pacer.ready_in(chat_id)) > 0:
                     done.paced = _sooner(done.paced, wait)
                 elif len(due) < BATCH:
-                    due.append((row_id, chat_id))
+                    due.append(row_id)
                 else:
                     done.paced = 0.0  # the rest of a full batch may go at once
             if due:
@@ -230,15 +230,15 @@ class OutboxSender:
             .group_by(OutboxMessage.chat_id)
         )
 
-    async def _send_all(self, due: deque[tuple[int, int]], done: _Pass) -> None:
-        """Send `due` (one row per chat, in id order) with up to `concurrency` in flight. The
+    async def _send_all(self, due: list[int], done: _Pass) -> None:
+        """Send the rows `due` (one per chat, in id order) with up to `concurrency` in flight. The
         rows are read in one query, and what became of them is written `concurrency` at a
         time: a send holds no connection, and a crash repeats at most those few messages."""
         async with self.sessionmaker() as session:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(OutboxMessage.id.in_([row_id for row_id, _ in due]))
+                    .where(OutboxMessage.id.in_(due))
                     .order_by(OutboxMessage.id)
                 )
             ).all()

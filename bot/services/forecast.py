@@ -39,10 +39,6 @@ class Forecast:
         self.zone = zone
         self.times = times
 
-    async def window(self, ticket_id: int) -> Window | None:
-        """The ticket's window, None if it was not simulated."""
-        return (await self.windows()).get(ticket_id)
-
     async def windows(self) -> dict[int, Window]:
         """The window of every simulated ticket, from one simulation."""
         report = await self.risk.assess(
