@@ -18,6 +18,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bot import heap  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.db import create_engine, create_sessionmaker, throwaway_database  # noqa: E402
@@ -76,12 +77,14 @@ async def seed(url: str, reporters: list[int], engineers: int = 0) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def running(url: str, tg: FakeTelegram, *, paced: bool = True) -> AsyncIterator[App]:
-    """The real app (tests.conftest.polling_bot) on `url`; `paced=False` lifts the outbox
-    sender's own rate limits, to measure the code rather than Telegram's limits."""
+    """The real app (tests.conftest.polling_bot) on `url`, its heap settled as `repairbot run`
+    settles it; `paced=False` lifts the outbox sender's own rate limits, to measure the code
+    rather than Telegram's limits."""
     rate = 30.0 if paced else 1e9
     settings = bot_settings(url, tg, outbox_overall_rate=rate, outbox_per_chat_rate=rate / 30)
     async with polling_bot(settings, tg) as app:
-        yield app
+        with heap.settled():
+            yield app
 
 
 async def on_duty(tg: FakeTelegram, engineers: list[int]) -> None:

@@ -113,13 +113,15 @@ async def _names(settings: Settings) -> HospitalNames:
 
 
 async def _run(settings: Settings) -> None:
+    from bot import heap
     from bot.app import running_app
 
     async with running_app(settings) as app:
-        if settings.webhook_url:
-            await app.serve_webhook()
-        else:
-            await app.run_polling()
+        with heap.settled():
+            if settings.webhook_url:
+                await app.serve_webhook()
+            else:
+                await app.run_polling()
 
 
 async def _import(settings: Settings, kind: ImportKind, path: Path) -> ImportReport:

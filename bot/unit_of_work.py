@@ -31,6 +31,7 @@ class UnitOfWork:
                 raise AlreadyHandled(self.update_id)
             self.update_id = None
         self.outbox.add(notices)
+        await self.outbox.write()
         await self.session.commit()
 
     async def hand_over(self) -> int | None:

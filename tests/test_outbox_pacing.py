@@ -44,6 +44,7 @@ async def queue(
         outbox = Outbox(session, SystemClock())
         for chat_id, text in messages:
             outbox.add_message(chat_id, text)
+        await outbox.write()
         await session.commit()
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dispatch.queues import engineer_queue, queue_position
+from bot.dispatch.queues import engineer_queue, queue_position, serialize_dispatch
 from bot.domain.enums import TicketStatus, Urgency
 from bot.domain.ticket_flow import Action, ConcurrentChange, IllegalTransition, NotAllowed
 from bot.models import Department, Staff, TicketEvent
@@ -282,3 +282,18 @@ async def test_engineer_arriving_while_a_report_is_filed_still_gets_it(
     ticket = await TicketService(hospital, clock).get(filed.ticket.id)
     await hospital.refresh(ticket)
     assert ticket.assignee_id == engineer.id
+
+
+async def test_the_dispatch_lock_holds_a_second_dispatch_until_the_first_commits(
+    hospital: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """PostgreSQL's advisory lock and SQLite's write lock alike: a report and a duty change
+    never read the loads while the other's dispatch is uncommitted."""
+    async with sessionmaker() as first, sessionmaker() as second:
+        await serialize_dispatch(first)
+        waiting = asyncio.create_task(serialize_dispatch(second))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        await first.commit()
+        await asyncio.wait_for(waiting, 10)
+        await second.commit()

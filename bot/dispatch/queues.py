@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dispatch.policy import (
@@ -26,11 +26,15 @@ async def serialize_dispatch(session: AsyncSession) -> None:
     """Hold the dispatch lock until this transaction ends.
 
     Without it, an engineer going on duty and a report arriving at the same moment each miss
-    the other's uncommitted row, and the ticket waits for nobody. SQLite needs no lock: its
-    writers are serialised and each of these transactions writes before it reads.
+    the other's uncommitted row, and the ticket waits for nobody. On SQLite a write that
+    changes nothing does it: it takes the database's single write lock, and the reads after it
+    see every committed dispatch.
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(DISPATCH_LOCK)))
+    else:
+        unchanged = update(Staff).where(false()).values(on_duty=Staff.on_duty)
+        await session.execute(unchanged.execution_options(synchronize_session=False))
 
 
 class Roster:
@@ -43,9 +47,7 @@ class Roster:
 
     @classmethod
     async def read(cls, session: AsyncSession) -> "Roster":
-        engineers = (
-            await session.scalars(select(Staff).where(Staff.role == Role.ENGINEER))
-        ).all()
+        engineers = (await session.scalars(select(Staff).where(Staff.role == Role.ENGINEER))).all()
         rows = await session.execute(
             select(Ticket.assignee_id, Ticket.urgency, func.count())
             .where(Ticket.status.in_(QUEUED_STATUSES), Ticket.assignee_id.is_not(None))

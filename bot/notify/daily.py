@@ -104,4 +104,5 @@ async def queue_daily_summary(
         outbox.add_message(
             supervisor.telegram_id, t("summary.chart_title"), photo=charts[t.language]
         )
+    await outbox.write()
     return True

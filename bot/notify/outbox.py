@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -23,7 +24,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -41,12 +42,14 @@ BATCH = 100
 
 
 class Outbox:
-    """Collects the notices of one unit of work into outbox rows."""
+    """Collects the notices of one unit of work, then writes them as outbox rows in one
+    statement (`write`, before the commit): no row objects, no ids read back."""
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.session = session
         self.clock = clock
         self.added = 0
+        self._rows: list[dict[str, Any]] = []
 
     def add(self, notices: Iterable[Notice]) -> None:
         for notice in notices:
@@ -62,17 +65,26 @@ class Outbox:
     ) -> None:
         """A rendered message (or a photo with `text` as caption) for one chat."""
         now = self.clock.now()
-        self.session.add(
-            OutboxMessage(
-                chat_id=chat_id,
-                text=text,
-                reply_markup=markup.model_dump_json(exclude_none=True) if markup else None,
-                photo=photo,
-                created_at=now,
-                next_attempt_at=now,
-            )
+        self._rows.append(
+            {
+                "chat_id": chat_id,
+                "text": text,
+                "reply_markup": markup.model_dump_json(exclude_none=True) if markup else None,
+                "photo": photo,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
         )
-        self.added += 1
+
+    async def write(self) -> None:
+        """Insert what was added since the last write, in this session's transaction."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        await self.session.execute(insert(OutboxMessage), rows)
+        self.added += len(rows)
 
 
 @dataclass

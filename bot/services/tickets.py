@@ -221,6 +221,9 @@ class TicketService:
             return []
         now = self.clock.now()
         filed = [(report, *report.where()) for report in reports]
+        # Read before the new tickets join the session: they are inserted once, assigned.
+        await serialize_dispatch(self.session)
+        roster = await Roster.read(self.session)
         tickets = []
         for report, text, department in filed:
             ticket = Ticket(
@@ -249,7 +252,7 @@ class TicketService:
             for attachment_kind, file_id in report.attachments:
                 self.attach(ticket, report.reporter, attachment_kind, file_id)
             tickets.append(ticket)
-        alerts, standing = await self._hand_out(tickets)
+        alerts, standing = await self._hand_out(tickets, roster)
         outcomes = []
         for ticket, alert in zip(tickets, alerts, strict=True):
             outcome = Outcome(ticket)
@@ -388,12 +391,11 @@ class TicketService:
         return engineer
 
     async def _hand_out(
-        self, tickets: Sequence[Ticket], exclude: frozenset[int] = frozenset()
+        self, tickets: Sequence[Ticket], roster: Roster, exclude: frozenset[int] = frozenset()
     ) -> tuple[list[list[Notice]], Standing]:
-        """Dispatch these tickets in order with one read of the engineers' loads, then where
-        they all stand; for each, the supervisors' alerts if nobody could take it."""
-        await serialize_dispatch(self.session)
-        roster = await Roster.read(self.session)
+        """Dispatch these tickets in order from one read of the engineers' loads (the caller
+        holds the dispatch lock), then where they all stand; for each, the supervisors' alerts
+        if nobody could take it."""
         supervisors: Sequence[Staff] | None = None
         alerts: list[list[Notice]] = []
         for ticket in tickets:
@@ -557,7 +559,7 @@ class TicketService:
             )
             tickets = list((await self.session.scalars(mine.order_by(Ticket.id))).all())
             exclude, told = frozenset({engineer.id}), "transferred"
-        alerts, standing = await self._hand_out(tickets, exclude)
+        alerts, standing = await self._hand_out(tickets, await Roster.read(self.session), exclude)
         outcome = Outcome()
         for ticket, alert in zip(tickets, alerts, strict=True):
             if alert:
