@@ -27,10 +27,10 @@ from harness import (
     NEW_JOB,
     Sent,
     backend,
-    database,
     on_duty,
     reset_peak_rss,
     rss_mib,
+    run_on_database,
     running,
     seed,
     spread,
@@ -185,12 +185,7 @@ def main() -> None:
     parser.add_argument("--engineers", type=int, default=6, help="beside the seed's two")
     parser.add_argument("--timeout", type=float, default=240.0, help="after the last report")
     parser.add_argument("--settle", type=float, default=3.0)
-    parser.add_argument(
-        "--database-url", help="a PostgreSQL server (a throwaway database is made on it)"
-    )
-    args = parser.parse_args()
-    with database(args.database_url, "repairbot_bench") as url:
-        asyncio.run(bench(url, args))
+    run_on_database(parser, bench)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ Not a bench itself; bench/intake.py, bench/burst.py and bench/loop_lag.py import
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import re
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,18 @@ def database(server_url: str | None, prefix: str) -> Iterator[str]:
     with throwaway_database(server_url, prefix) as url:
         upgrade(url)
         yield url
+
+
+def run_on_database(
+    parser: argparse.ArgumentParser, bench: Callable[[str, argparse.Namespace], Awaitable[None]]
+) -> None:
+    """Add `--database-url` to the bench's options, parse them, and run it on a fresh database."""
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server (a throwaway database is made on it)"
+    )
+    args = parser.parse_args()
+    with database(args.database_url, "repairbot_bench") as url:
+        asyncio.run(bench(url, args))
 
 
 def backend(url: str) -> str:

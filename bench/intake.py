@@ -29,8 +29,8 @@ from harness import (
     ACK,
     Sent,
     backend,
-    database,
     on_duty,
+    run_on_database,
     running,
     seed,
     spread,
@@ -191,12 +191,7 @@ def main() -> None:
     parser.add_argument(
         "--paced", action="store_true", help="one more round with the sender's 30/s pacing"
     )
-    parser.add_argument(
-        "--database-url", help="a PostgreSQL server (a throwaway database is made on it)"
-    )
-    args = parser.parse_args()
-    with database(args.database_url, "repairbot_bench") as url:
-        asyncio.run(bench(url, args))
+    run_on_database(parser, bench)
 
 
 if __name__ == "__main__":

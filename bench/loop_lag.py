@@ -27,9 +27,9 @@ from harness import (
     ACK,
     Sent,
     backend,
-    database,
     pct,
     rss_mib,
+    run_on_database,
     running,
     seed,
     table,
@@ -195,12 +195,7 @@ def main() -> None:
     parser.add_argument("--voices", type=int, default=8)
     parser.add_argument("--every", type=float, default=0.15, help="seconds between messages")
     parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument(
-        "--database-url", help="a PostgreSQL server (a throwaway database is made on it)"
-    )
-    args = parser.parse_args()
-    with database(args.database_url, "repairbot_bench") as url:
-        asyncio.run(bench(url, args))
+    run_on_database(parser, bench)
 
 
 if __name__ == "__main__":

@@ -38,13 +38,14 @@ from bot.middlewares import (
     UnitOfWorkMiddleware,
 )
 from bot.notify.daily import queue_daily_summary
-from bot.notify.outbox import OutboxSender
+from bot.notify.outbox import DeliverySession, OutboxSender
 from bot.notify.pacing import PacedRequests, Pacer
 from bot.services.forecast import Forecast
 from bot.services.inspections import open_due_inspections
 from bot.services.intake import Intake
 from bot.services.risk import TimesCache
 from bot.services.sla import SlaService
+from bot.services.staff import SenderLookup
 from bot.services.tickets import TicketService
 from bot.services.updates import KEEP_DAYS, purge_handled
 from bot.sla.policy import SlaPolicy, load_policy
@@ -78,10 +79,12 @@ COMMANDS = (
 )
 
 
-def build_bot(settings: Settings, pacer: Pacer | None = None) -> Bot:
+def build_bot(
+    settings: Settings, pacer: Pacer | None = None, session: type[AiohttpSession] = AiohttpSession
+) -> Bot:
     """A bot whose sends wait for their turn from `pacer`, if given."""
     api = TelegramAPIServer.from_base(settings.telegram_api_url)
-    bot = Bot(settings.token(), session=AiohttpSession(api=api))
+    bot = Bot(settings.token(), session=session(api=api))
     if pacer is not None:
         bot.session.middleware(PacedRequests(pacer))
     return bot
@@ -127,7 +130,9 @@ def build_dispatcher(
     dp.update.outer_middleware(flood)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender, forecasts))
-    dp.update.outer_middleware(StaffMiddleware(settings.default_language))
+    dp.update.outer_middleware(
+        StaffMiddleware(SenderLookup(sessionmaker), settings.default_language)
+    )
     dp.include_routers(*get_routers())
     return dp
 
@@ -337,7 +342,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     # chat rather than wait for it), so its own bot has no pacing middleware.
     pacer = Pacer(settings.outbox_overall_rate, settings.outbox_per_chat_rate)
     bot = build_bot(settings, pacer)
-    sender_bot = build_bot(settings)
+    sender_bot = build_bot(settings, session=DeliverySession)
     # The sender and the intake's batches get connections of their own: in a burst, updates
     # queue for the handlers' pool, and batches and notices would wait for the burst to end.
     background_engine = create_engine(settings.database_url)

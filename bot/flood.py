@@ -28,7 +28,10 @@ class FloodCounter(Protocol):
 
 
 class MemoryFloodCounter:
-    """A sliding window per user, in this process."""
+    """A sliding window per user, in this process. Users quiet for a whole window are
+    forgotten every `SWEEP_EVERY` updates, so the counts stay as many as the active users."""
+
+    SWEEP_EVERY = 1000
 
     def __init__(
         self, limit: int, window: timedelta, now: Callable[[], float] = time.monotonic
@@ -38,9 +41,13 @@ class MemoryFloodCounter:
         self.now = now
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._until_sweep = self.SWEEP_EVERY
 
     async def hit(self, user_id: int) -> Verdict:
         now = self.now()
+        self._until_sweep -= 1
+        if not self._until_sweep:
+            self._sweep(now)
         hits = self._hits.setdefault(user_id, deque())
         while hits and hits[0] <= now - self.window:
             hits.popleft()
@@ -51,6 +58,17 @@ class MemoryFloodCounter:
             self._warned[user_id] = now
             return Verdict.WARN
         return Verdict.DROP
+
+    def _sweep(self, now: float) -> None:
+        self._until_sweep = self.SWEEP_EVERY
+        since = now - self.window
+        self._hits = {u: hits for u, hits in self._hits.items() if hits and hits[-1] > since}
+        self._warned = {u: at for u, at in self._warned.items() if at > since}
+
+    @property
+    def users(self) -> int:
+        """Users with a count held."""
+        return len(self._hits)
 
 
 class RedisFloodCounter:

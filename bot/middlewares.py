@@ -22,7 +22,7 @@ from bot.services.forecast import Forecast
 from bot.services.jobs import JobService
 from bot.services.knowledge import KnowledgeService
 from bot.services.spares import SpareService
-from bot.services.staff import staff_by_telegram_id
+from bot.services.staff import SenderLookup
 from bot.services.tickets import TicketService
 from bot.services.updates import AlreadyHandled
 from bot.unit_of_work import UnitOfWork
@@ -138,12 +138,13 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class StaffMiddleware(BaseMiddleware):
     """The staff record of whoever sent the update (None for strangers) and a translator."""
 
-    def __init__(self, default_language: str) -> None:
+    def __init__(self, lookup: SenderLookup, default_language: str) -> None:
+        self.lookup = lookup
         self.default_language = default_language
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        staff = None if user is None else await staff_by_telegram_id(data["session"], user.id)
+        staff = None if user is None else await self.lookup.into(data["session"], user.id)
         language = pick_language(
             staff.language if staff else None,
             user.language_code if user else None,
