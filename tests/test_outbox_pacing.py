@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
 from sqlalchemy import select
@@ -20,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.models import OutboxMessage, OutboxStatus
-from bot.notify.outbox import Outbox, OutboxSender
+from bot.notify.outbox import DeliverySession, Outbox, OutboxSender
 from tests.fake_telegram import ApiCall, FakeTelegram
 
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
     bot = Bot(
-        "1000:TEST-token", session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url))
+        "1000:TEST-token", session=DeliverySession(api=TelegramAPIServer.from_base(tg.base_url))
     )
     yield bot
     await bot.session.close()

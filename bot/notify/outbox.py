@@ -7,6 +7,7 @@ because Telegram was down or the process restarted.
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Iterable
@@ -21,13 +22,15 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiohttp import ClientError, ClientTimeout
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -91,20 +94,52 @@ class Outbox:
         self.added += len(rows)
 
 
+def _accepted(status_code: int, content: str) -> bool:
+    if not HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+        return False
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("ok") is True
+
+
 class DeliverySession(AiohttpSession):
     """The sender's HTTP session. It needs to know whether Telegram took a message, not the
-    message Telegram made of it, so a success is not parsed into aiogram's types: that pydantic
-    validation was a fifth of a send's CPU. Failures are classified by aiogram as before."""
+    message Telegram made of it: a success is not parsed into aiogram's types (that pydantic
+    validation was a fifth of a send's CPU), and a text goes out with its keyboard as the
+    outbox holds it, in JSON, rather than through aiogram's models and back. Failures are
+    classified by aiogram, as for any other request."""
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
-        if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
-            with contextlib.suppress(ValueError):
-                answer = self.json_loads(content)
-                if isinstance(answer, dict) and answer.get("ok") is True:
-                    return cast("Response[TelegramType]", Response.model_construct(ok=True))
+        if _accepted(status_code, content):
+            return cast("Response[TelegramType]", Response.model_construct(ok=True))
         return super().check_response(bot, method, status_code, content)
+
+    async def send_text(self, bot: Bot, chat_id: int, text: str, reply_markup: str | None) -> None:
+        """sendMessage, the form aiogram would post for it, without building its models."""
+        fields = {"chat_id": str(chat_id), "text": text}
+        if reply_markup is not None:
+            fields["reply_markup"] = reply_markup
+        http = await self.create_session()
+        url = self.api.api_url(token=bot.token, method="sendMessage")
+        try:
+            async with http.post(url, data=fields, timeout=ClientTimeout(self.timeout)) as answer:
+                status_code, content = answer.status, await answer.text()
+        except TimeoutError as exc:
+            raise TelegramNetworkError(_text(chat_id, text), "Request timeout error") from exc
+        except ClientError as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            raise TelegramNetworkError(_text(chat_id, text), message) from exc
+        if not _accepted(status_code, content):
+            super().check_response(bot, _text(chat_id, text), status_code, content)
+
+
+def _text(chat_id: int, text: str) -> SendMessage:
+    """The method a failed send is reported against."""
+    return SendMessage(chat_id=chat_id, text=text)
 
 
 @dataclass
@@ -155,7 +190,10 @@ class OutboxSender:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not isinstance(bot.session, DeliverySession):
+            raise TypeError("the sender's bot sends through a DeliverySession")
         self.bot = bot
+        self.delivery = bot.session
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.poll_every = poll_every
@@ -333,17 +371,19 @@ class OutboxSender:
     async def _send(self, row: OutboxMessage) -> bool:
         now = self.clock.now()
         row.attempts += 1
-        markup = (
-            InlineKeyboardMarkup.model_validate_json(row.reply_markup) if row.reply_markup else None
-        )
         try:
             if row.photo is not None:
                 picture = BufferedInputFile(row.photo, f"{row.id}.png")
+                markup = (
+                    InlineKeyboardMarkup.model_validate_json(row.reply_markup)
+                    if row.reply_markup
+                    else None
+                )
                 await self.bot.send_photo(
                     row.chat_id, picture, caption=row.text, reply_markup=markup
                 )
             else:
-                await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+                await self.delivery.send_text(self.bot, row.chat_id, row.text, row.reply_markup)
         except TelegramRetryAfter as exc:
             row.next_attempt_at = now + timedelta(seconds=exc.retry_after)
             row.last_error = f"retry after {exc.retry_after}s"
