@@ -139,8 +139,8 @@ async def app_rounds(
         paced = None
         if args.paced:
             await clear_desk(app)
-            app.sender.overall_rate = app.sender.OVERALL_RATE
-            app.sender.per_chat_rate = app.sender.PER_CHAT_RATE
+            app.sender.pacer.overall_rate = app.sender.OVERALL_RATE
+            app.sender.pacer.per_chat_rate = app.sender.PER_CHAT_RATE
             paced = await burst(tg, users, same("속도 제한 프린터"), is_ack)
         async with app.sessionmaker() as session:
             tickets = await session.scalar(select(func.count()).select_from(Ticket)) or 0

@@ -24,11 +24,17 @@ from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, UploadedFile
 from tests.steps import file_repair_report
 
-DRILL = "\n".join(
-    f'[urgency.{u.value}]\naccept = "2s"\nrepair = "1h"\nsent_out = "7d"\nloan = "14d"\n'
-    'escalate_after = "2s"\n'
-    for u in Urgency
-)
+
+def drill(*, accept: str, loan: str, escalate_after: str) -> str:
+    """An SLA policy with these limits for every urgency (repair 1h, sent out 7d)."""
+    return "\n".join(
+        f'[urgency.{u.value}]\naccept = "{accept}"\nrepair = "1h"\nsent_out = "7d"\n'
+        f'loan = "{loan}"\nescalate_after = "{escalate_after}"\n'
+        for u in Urgency
+    )
+
+
+DRILL = drill(accept="2s", loan="14d", escalate_after="2s")
 
 
 async def test_remind_answer_escalate_and_survive_a_restart(
@@ -218,11 +224,7 @@ async def test_vendor_and_spare_loan_deadlines_and_an_inspection_ticket(
         assert "SP-0001" in alert.text
 
 
-LOAN_DRILL = "\n".join(
-    f'[urgency.{u.value}]\naccept = "1h"\nrepair = "1h"\nsent_out = "7d"\nloan = "2s"\n'
-    'escalate_after = "1h"\n'
-    for u in Urgency
-)
+LOAN_DRILL = drill(accept="1h", loan="2s", escalate_after="1h")
 
 
 async def test_whoever_lent_the_spare_answers_its_reminder(

@@ -203,22 +203,6 @@ class OutboxSender:
         self._stopping = False
         self._passing = asyncio.Lock()  # drain() from a test and run() never send a row twice
 
-    @property
-    def overall_rate(self) -> float:
-        return self.pacer.overall_rate
-
-    @overall_rate.setter
-    def overall_rate(self, rate: float) -> None:
-        self.pacer.overall_rate = rate
-
-    @property
-    def per_chat_rate(self) -> float:
-        return self.pacer.per_chat_rate
-
-    @per_chat_rate.setter
-    def per_chat_rate(self, rate: float) -> None:
-        self.pacer.per_chat_rate = rate
-
     def wake(self) -> None:
         self._wake.set()
 
