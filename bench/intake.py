@@ -7,7 +7,9 @@ N registered ward users each send one text report at once; the rate is N over th
 first report to the last acknowledgement ("접수되었습니다: #n", which leaves through the outbox)
 arriving at the fake Bot API (tests/fake_telegram.py, on loopback, its limits off); every round
 starts from an empty queue. A bare aiogram echo bot (one handler answering every text) on the
-same fake server gives the ceiling of aiogram + HTTP in this process. The app runs with the
+same fake server gives the ceiling of aiogram + HTTP in this process; a second echo round also
+sends every text on to another chat, making the two Telegram calls a report makes (the
+reporter's ack and the engineer's job message), the like-for-like reference. The app runs with the
 outbox sender's own pacing lifted (this measures our code, not Telegram's 30 messages a second);
 --paced adds a round with it. SQLite by default; --database-url names a PostgreSQL server on
 which a throwaway database is created and dropped. Fake server, users and bot share one process.
@@ -90,12 +92,18 @@ async def burst(
     )
 
 
-async def echo_rounds(tg: FakeTelegram, users: list[int], args: argparse.Namespace) -> list[Round]:
+async def echo_rounds(
+    tg: FakeTelegram, users: list[int], args: argparse.Namespace, copy_to: int | None = None
+) -> list[Round]:
+    """`copy_to`: every text is also sent to that chat, so the bot makes a report's two
+    Telegram calls (the reporter's ack and the engineer's job message)."""
     router = Router()
 
     @router.message(F.text)
     async def echo(message: Message) -> None:
         await message.answer(message.text or "")
+        if copy_to is not None:
+            await message.bot.send_message(copy_to, message.text or "")  # type: ignore[union-attr]
 
     dp = Dispatcher()
     dp.include_router(router)
@@ -156,10 +164,12 @@ async def bench(url: str, args: argparse.Namespace) -> None:
     engineers = await seed(url, reporters, args.engineers)
     async with FakeTelegram() as tg:
         with heap.settled():  # as the app's is, once it runs
-            echo = await echo_rounds(tg, [ECHO_USERS + n for n in range(args.echo)], args)
+            echo_users = [ECHO_USERS + n for n in range(args.echo)]
+            echo = await echo_rounds(tg, echo_users, args)
+            copying = await echo_rounds(tg, echo_users, args, copy_to=engineers[0])
         rounds, paced, tickets = await app_rounds(url, tg, reporters, engineers, args)
     expected = args.warmup + (args.rounds + bool(args.paced)) * args.reports
-    app, ceiling = median_round(rounds), median_round(echo)
+    app, ceiling, two_sends = median_round(rounds), median_round(echo), median_round(copying)
     rows = [
         ("backend", backend(url)),
         ("echo bot: texts per round (distinct users)", f"{args.echo}, all at once"),
@@ -169,10 +179,15 @@ async def bench(url: str, args: argparse.Namespace) -> None:
         ("app, reports/s (rounds)", " ".join(f"{r.rate:.1f}" for r in rounds)),
         ("echo bot, median", f"{ceiling.rate:.0f} msg/s, {ceiling.cpu_ms:.1f} ms CPU each"),
         (
+            "echo bot sending a copy too, median",
+            f"{two_sends.rate:.0f} msg/s, {two_sends.cpu_ms:.1f} ms CPU each",
+        ),
+        (
             "app (sender unpaced), median",
             f"{app.rate:.1f} reports/s, {app.cpu_ms:.1f} ms CPU each",
         ),
         ("app / echo", f"{app.rate / ceiling.rate:.3f}  (target >= 0.5)"),
+        ("app / echo sending a copy (the same Telegram calls)", f"{app.rate / two_sends.rate:.3f}"),
         ("  report -> ack min / p50 / p95 / max", spread(app.latencies)),
     ]
     if paced is not None:
