@@ -1,7 +1,7 @@
 """Locale catalogs (gettext, one compiled .mo per language; the message key is the msgid) and
 the translator handed to handlers and the renderer, with dates and times in its locale."""
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -45,6 +45,13 @@ def catalog(language: str) -> dict[str, str]:
 @cache
 def _locale(language: str) -> Locale:
     return Locale.parse(BABEL_LOCALES[language])
+
+
+@cache
+def _clock(language: str, hour: int, minute: int) -> str:
+    """A time of day in the locale's short format (오후 2:05 / 2:05 PM / 14:05), which shows
+    hours and minutes only: every ETA shows two, and Babel formats one in tens of µs."""
+    return str(format_time(time(hour, minute), "short", locale=_locale(language)))
 
 
 def language_name(language: str) -> str:
@@ -95,7 +102,7 @@ class Translator:
         """A moment in local time (`zone`, the hospital's TIMEZONE) as this locale writes it.
         Given `today`, a time that day is just the time and one this year drops the year."""
         local = value.astimezone(zone)
-        clock = format_time(local, "short", locale=self.locale)
+        clock = _clock(self.language, local.hour, local.minute)
         if today is not None and local.date() == today:
             return clock
         if today is not None and local.year == today.year:
@@ -121,14 +128,18 @@ class Translator:
         return format_list(words, style="unit-narrow", locale=self.locale)
 
     def _value(self, value: Any) -> Any:
-        for enum, prefix in _ENUM_KEYS.items():
-            if isinstance(value, enum):
-                return self._messages[f"{prefix}{value.value}"]
+        """Every parameter of every notice passes here: plain values leave first."""
+        if (prefix := _ENUM_KEYS.get(type(value))) is not None:  # an enum member's exact type
+            return self._messages[f"{prefix}{value.value}"]
+        if value is None:
+            return self._messages["common.none"]
+        if isinstance(value, str | int):
+            return value
         if isinstance(value, date) and not isinstance(value, datetime):
             return self.day(value)
         if isinstance(value, timedelta):
             return self.duration(value)
-        return self._messages["common.none"] if value is None else value
+        return value
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:
