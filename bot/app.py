@@ -218,10 +218,12 @@ class App:
     async def inspections(self) -> None:
         """Open inspection tickets for devices whose interval has passed."""
         async with self.jobs_running, self.sessionmaker() as session:
+            t = Translator(self.settings.default_language)
             outcome = await open_due_inspections(
                 TicketService(session, self.clock),
                 self.policy,
                 self.settings.inspections_per_day,
+                lambda interval: t("ticket.inspection_description", every=interval),
             )
             await UnitOfWork(session, self.clock).commit(outcome.notices)
         if outcome.notices:

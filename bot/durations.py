@@ -19,14 +19,3 @@ def parse_duration(text: str) -> timedelta:
     if total <= timedelta():
         raise ValueError(f"{text!r} must be longer than zero")
     return total
-
-
-def format_duration(value: timedelta) -> str:
-    """The inverse of parse_duration, largest units first (``1d2h``)."""
-    seconds = int(value.total_seconds())
-    out = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, seconds = divmod(seconds, size)
-        if amount:
-            out.append(f"{amount}{unit}")
-    return "".join(out) or "0s"

@@ -15,7 +15,7 @@ from bot.db import create_sessionmaker
 from bot.domain.enums import Urgency
 from bot.i18n import Translator
 from bot.keyboards import DutyCb
-from bot.models import Asset, TicketEvent
+from bot.models import Asset, Ticket, TicketEvent
 from bot.services.importer import Importer, ImportKind
 from bot.services.spares import SpareService
 from bot.services.staff import staff_by_telegram_id
@@ -199,6 +199,9 @@ async def test_vendor_and_spare_loan_deadlines_and_an_inspection_ticket(
         await engineer.send_command("duty")
         inspection = await engineer.expect("🔍 정기 점검 #1")
         assert "PC-0001" in inspection.text
+        async with create_sessionmaker(engine)() as session:
+            described = await session.scalar(select(Ticket.description).where(Ticket.id == 1))
+        assert described == "정기 점검 (30일마다)"  # the hospital's language, as lists show it
         await nurse.send_command("start", "a-PC-0001")
         await nurse.send_text("전원 불량")
         job = await engineer.expect("새 작업 #2")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.durations import format_duration, parse_duration
+from bot.durations import parse_duration
 
 
 @pytest.fixture(autouse=True)
@@ -72,9 +72,8 @@ def test_missing_token_is_named_when_needed() -> None:
         ("3d", timedelta(days=3)),
     ],
 )
-def test_durations_round_trip(text: str, expected: timedelta) -> None:
+def test_durations_parse(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
-    assert parse_duration(format_duration(expected)) == expected
 
 
 @pytest.mark.parametrize("bad", ["", "10", "5x", "0s", "h", "-5m"])

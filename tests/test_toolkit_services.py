@@ -2,6 +2,7 @@
 cycle, repair-report answers."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain.enums import AssetStatus, TicketKind, TicketStatus
 from bot.domain.repairs import parse_amount, parse_minutes, parse_return_date
 from bot.domain.ticket_flow import Action, NotAllowed
+from bot.i18n import Translator
 from bot.models import Asset, AssetEvent, SpareLoan, Staff, Ticket
 from bot.services.inspections import open_due_inspections
 from bot.services.lifecycle import AssetMoveRefused, change_status, manual_moves, move_asset
@@ -24,6 +26,15 @@ from tests.test_ticket_service import on_duty, person
 
 DEFAULT = load_policy(None)
 DEFAULT_TEXT = resources.files("bot.sla").joinpath("default_policy.toml").read_text("utf-8")
+
+
+def described_in(language: str) -> Callable[[timedelta], str]:
+    """How the app has inspections described: in the hospital's language."""
+    t = Translator(language)
+    return lambda interval: t("ticket.inspection_description", every=interval)
+
+
+KOREAN = described_in("ko")
 
 
 def with_inspections(lines: str) -> SlaPolicy:
@@ -43,17 +54,20 @@ async def test_due_inspections_open_tickets_in_the_devices_zone_within_the_daily
     tickets = TicketService(hospital, clock)
     await on_duty(tickets, hospital, 9001, 9002)
     policy = with_inspections('pc = "30d"\nprinter = "90d"\n')
-    first = await open_due_inspections(tickets, policy, per_day=1)
+    first = await open_due_inspections(tickets, policy, per_day=1, describe=KOREAN)
     assert [(n.recipient.telegram_id, n.key) for n in first.notices] == [(9001, "job.inspection")]
     opened = (await hospital.scalars(select(Ticket))).all()
     assert [(t.kind, t.asset.code, t.reporter_id, t.status) for t in opened] == [
         (TicketKind.INSPECTION, "PC-0001", None, TicketStatus.ASSIGNED)
     ]
-    assert (await open_due_inspections(tickets, policy, per_day=1)).notices == []  # cap
+    assert opened[0].description == "정기 점검 (30일마다)"
+    assert (
+        await open_due_inspections(tickets, policy, per_day=1, describe=KOREAN)
+    ).notices == []  # cap
     clock.advance(days=1, seconds=1)
-    second = await open_due_inspections(tickets, policy, per_day=5)
+    second = await open_due_inspections(tickets, policy, per_day=5, describe=KOREAN)
     assert [n.params["asset"] for n in second.notices] == ["PR-0001"]  # PC-0001's is pending
-    assert (await open_due_inspections(tickets, policy, per_day=5)).notices == []
+    assert (await open_due_inspections(tickets, policy, per_day=5, describe=KOREAN)).notices == []
 
     engineer = await person(hospital, 9001)
     pc_check = opened[0]
@@ -62,9 +76,9 @@ async def test_due_inspections_open_tickets_in_the_devices_zone_within_the_daily
     assert pc_check.status is TicketStatus.CLOSED and done.notices == []  # nobody to confirm
     assert (await device(hospital, "PC-0001")).inspected_at == clock.now()
     clock.advance(days=29)
-    assert (await open_due_inspections(tickets, policy, per_day=5)).notices == []
+    assert (await open_due_inspections(tickets, policy, per_day=5, describe=KOREAN)).notices == []
     clock.advance(days=2)
-    again = await open_due_inspections(tickets, policy, per_day=5)
+    again = await open_due_inspections(tickets, policy, per_day=5, describe=KOREAN)
     assert [n.params["asset"] for n in again.notices] == ["PC-0001"]
     assert (
         await hospital.scalar(
@@ -78,8 +92,10 @@ async def test_no_interval_or_no_room_opens_nothing(
     hospital: AsyncSession, clock: FakeClock
 ) -> None:
     tickets = TicketService(hospital, clock)
-    assert (await open_due_inspections(tickets, with_inspections(""), per_day=5)).notices == []
-    assert (await open_due_inspections(tickets, DEFAULT, per_day=0)).notices == []
+    assert (
+        await open_due_inspections(tickets, with_inspections(""), per_day=5, describe=KOREAN)
+    ).notices == []
+    assert (await open_due_inspections(tickets, DEFAULT, per_day=0, describe=KOREAN)).notices == []
 
 
 async def test_asset_life_cycle_is_checked_and_logged(

@@ -1,12 +1,12 @@
 """Preventive inspections: a device whose type has an interval in the SLA policy gets an
 inspection ticket in its zone when the interval since its last inspection has passed."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import exists, func, select
 
 from bot.domain.enums import OPEN_STATUSES, AssetStatus, TicketKind, Urgency
-from bot.durations import format_duration
 from bot.models import Asset, Ticket
 from bot.services.tickets import Outcome, TicketService
 from bot.sla.policy import SlaPolicy
@@ -14,9 +14,16 @@ from bot.sla.policy import SlaPolicy
 INSPECTION_LOCK = 0x696E_7370_6563  # "inspec": one process opens inspections at a time
 
 
-async def open_due_inspections(tickets: TicketService, policy: SlaPolicy, per_day: int) -> Outcome:
+async def open_due_inspections(
+    tickets: TicketService,
+    policy: SlaPolicy,
+    per_day: int,
+    describe: Callable[[timedelta], str],
+) -> Outcome:
     """Open inspection tickets for due devices, longest-uninspected first, at most `per_day`
-    in any 24 hours so that a newly added interval does not bury the engineers at once."""
+    in any 24 hours so that a newly added interval does not bury the engineers at once.
+    `describe` words a ticket's description from its interval, in the hospital's language:
+    like a reporter's, it is stored, and read in lists, the dashboard and the export."""
     session, now = tickets.session, tickets.clock.now()
     outcome = Outcome()
     if not policy.inspection or per_day <= 0:
@@ -62,7 +69,7 @@ async def open_due_inspections(tickets: TicketService, policy: SlaPolicy, per_da
     for asset, interval in due[:room]:
         opened = await tickets.report(
             None,
-            f"inspection {format_duration(interval)}",
+            describe(interval),
             Urgency.LOW,
             asset=asset,
             kind=TicketKind.INSPECTION,
