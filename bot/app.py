@@ -36,6 +36,7 @@ from bot.middlewares import (
     PerUserOrderMiddleware,
     StaffMiddleware,
     UnitOfWorkMiddleware,
+    UpdatesInHand,
 )
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import DeliverySession, OutboxSender
@@ -53,7 +54,6 @@ from bot.unit_of_work import UnitOfWork
 from bot.web.server import Web, build_web_app
 
 log = logging.getLogger(__name__)
-SHUTDOWN_GRACE = 10.0
 CPU_WORKERS = 2
 """Threads for image decoding (and speech): the machine's cores, so the event loop stays free."""
 COMMANDS = (
@@ -119,6 +119,7 @@ def build_dispatcher(
         policy=policy,
         web_url=web_url,
         intake=intake,
+        in_hand=UpdatesInHand(),
     )
     limit, window = settings.flood_limit, settings.flood_window
     counter: FloodCounter = (
@@ -127,7 +128,13 @@ def build_dispatcher(
         else MemoryFloodCounter(limit, window)
     )
     flood = FloodGuard(counter, settings.default_language)
-    dp.update.outer_middleware(flood)
+    # The count of updates in hand goes outermost, ahead of aiogram's own (errors, user context,
+    # FSM), so that an error handler's reply is still in hand when a stop waits for it.
+    builtin = list(dp.update.outer_middleware)
+    for middleware in builtin:
+        dp.update.outer_middleware.unregister(middleware)
+    for middleware in (dp["in_hand"], *builtin, flood):
+        dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(PerUserOrderMiddleware())
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender, forecasts))
     dp.update.outer_middleware(
@@ -260,6 +267,13 @@ class App:
         for language in SUPPORTED_LANGUAGES:
             await self.bot.set_my_commands(menu(language), language_code=language)
 
+    async def finish_updates(self) -> None:
+        """Let the updates being handled finish, for up to SHUTDOWN_GRACE, before the process
+        lets go of its bot session and connections."""
+        in_hand: UpdatesInHand = self.dispatcher["in_hand"]
+        if not await in_hand.finished(self.settings.shutdown_grace.total_seconds()):
+            log.warning("stopping with %d updates still being handled", in_hand.count)
+
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         await self.set_commands()
         await self.dispatcher.start_polling(
@@ -313,7 +327,7 @@ class Duties:
         if self.sender_task is not None:
             self.app.sender.stop()
             try:
-                async with asyncio.timeout(SHUTDOWN_GRACE):
+                async with asyncio.timeout(self.app.settings.shutdown_grace.total_seconds()):
                     await self.sender_task
             except TimeoutError:
                 self.sender_task.cancel()
@@ -374,6 +388,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     try:
         yield app
     finally:
+        await app.finish_updates()  # while the sender and the bot session still run
         leading.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await leading

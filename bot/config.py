@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     redis_url: str | None = None
     leader_retry: timedelta = timedelta(seconds=5)
+    shutdown_grace: timedelta = timedelta(seconds=10)
     flood_limit: int = Field(default=20, ge=1)
     flood_window: timedelta = timedelta(seconds=10)
     web_host: str = "127.0.0.1"
@@ -169,6 +170,7 @@ class Settings(BaseSettings):
         "dashboard_link_ttl",
         "flood_window",
         "leader_retry",
+        "shutdown_grace",
         mode="before",
     )
     @classmethod

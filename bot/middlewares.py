@@ -31,6 +31,42 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class UpdatesInHand(BaseMiddleware):
+    """Counts the updates being handled, so that a stop can let them finish: Telegram counts an
+    update delivered once the next poll (or the webhook's answer) has gone back, so one cut off
+    by the exit would be lost without a word to its sender."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.newest = 0
+        """The highest update_id taken in hand so far."""
+        self._none = asyncio.Event()
+        self._none.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            self.newest = max(self.newest, event.update_id)
+        self.count += 1
+        self._none.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if not self.count:
+                self._none.set()
+
+    async def finished(self, within: float) -> bool:
+        """Wait until none is in hand (True) or `within` seconds have passed (False)."""
+        await asyncio.sleep(0)  # an update fetched just now starts being handled first
+        try:
+            async with asyncio.timeout(within):
+                while self.count:
+                    await self._none.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 class FloodGuard(BaseMiddleware):
     """Updates from one user over the counter's limit get one polite "slow down" and are
     dropped, before they cost a database transaction or hold up that user's queue."""

@@ -168,9 +168,7 @@ async def polling_bot(settings: Settings, tg: FakeTelegram) -> AsyncIterator[App
         finally:
             if not task.done():
                 await app.dispatcher.stop_polling()
-            await task
-            # start_polling does not wait for the handler tasks it spawned.
-            await asyncio.gather(*app.dispatcher._handle_update_tasks, return_exceptions=True)
+            await task  # the app's exit lets the updates in hand finish
 
 
 @pytest.fixture

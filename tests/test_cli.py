@@ -117,3 +117,43 @@ async def test_run_serves_telegram_until_sigterm(tmp_path: Path, tg: FakeTelegra
         await nurse.expect("아직 등록된 부서가 없습니다")
     finally:
         await stop_cleanly(process)
+
+
+async def test_an_update_in_hand_at_sigterm_is_finished_before_the_exit(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """Telegram counts an update delivered once the next poll asks for later ones, so one still
+    being handled at SIGTERM must be finished, not dropped: here a stranger's /start is held up
+    by a write lock on the database when the stop comes, and is answered and stored after it."""
+    database = tmp_path / "run.db"
+    process = await start_run(
+        tmp_path,
+        BOT_TOKEN="1000:TEST-token",
+        DATABASE_URL=f"sqlite:///{database}",
+        TELEGRAM_API_URL=tg.base_url,
+        SUMMARY_TIME="off",  # no scheduled job writes while the lock is held
+        INSPECTIONS_PER_DAY="0",
+        SLA_SCAN_EVERY="1h",
+        AUTO_CLOSE_CHECK_EVERY="1h",
+    )
+    try:
+        await tg.wait_for_call("getUpdates", timeout=60)
+        lock = sqlite3.connect(database, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # every write of the bot now waits for this one
+        polls = len(tg.calls_to("getUpdates"))
+        nurse = tg.user(31337, "새간호사")
+        await nurse.send_command("start")
+        await tg.wait_for_call("getUpdates", count=polls + 1, timeout=10)  # fetched, confirmed
+        process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1.0)
+        assert process.returncode is None  # still finishing the /start
+        lock.execute("ROLLBACK")
+        lock.close()
+        await nurse.expect("새간호사님, 병원 IT 수리 접수 봇입니다", timeout=20)
+    finally:
+        stderr = await stop_cleanly(process)
+    assert "Traceback" not in stderr
+    registered = sqlite3.connect(database).execute(
+        "select name from staff where telegram_id = 31337"
+    )
+    assert registered.fetchall() == [("새간호사",)]

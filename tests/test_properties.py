@@ -322,13 +322,11 @@ async def perform(tg: FakeTelegram, act: Act) -> dict[str, Any] | None:
     return update
 
 
-async def settle(app: App, tg: FakeTelegram, update_id: int) -> None:
-    """Wait until the bot fetched the update and every handler task has finished."""
+async def settle(app: App, update_id: int) -> None:
+    """Wait until the bot took the update in hand and every update in hand is finished."""
+    in_hand = app.dispatcher["in_hand"]
     async with asyncio.timeout(20):
-        while (
-            any(u["update_id"] <= update_id for u in tg._updates)
-            or app.dispatcher._handle_update_tasks
-        ):
+        while in_hand.newest < update_id or in_hand.count:
             await asyncio.sleep(0.002)
 
 
@@ -416,7 +414,7 @@ async def play(app: App, tg: FakeTelegram, script: list[Act]) -> None:
         update = await perform(tg, act)
         if update is None:
             continue
-        await settle(app, tg, update["update_id"])
+        await settle(app, update["update_id"])
         _check_answers(act, update, tg.calls[first_call:])
         async with app.sessionmaker() as session:
             after = await counts(session)

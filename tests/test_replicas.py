@@ -11,12 +11,12 @@ from datetime import timedelta
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, running_app
 from bot.db import create_sessionmaker
-from bot.models import Ticket, TicketEvent
+from bot.models import Staff, Ticket, TicketEvent
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, FakeUser
 
@@ -184,3 +184,39 @@ async def test_logs_carry_no_tokens_or_personal_data(
     assert logged  # the app does log at INFO
     for secret in ("TEST-token", token, "900101-1234567", "최간호", "김엔지", "주민번호"):
         assert secret not in logged
+
+
+async def test_a_stopping_replica_finishes_the_webhook_updates_in_hand(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram
+) -> None:
+    """aiogram answers Telegram's post at once and handles the update in the background, so
+    Telegram will not send it again: a replica stopped meanwhile must finish it first. Here a
+    stranger's /start waits for a write lock on the staff table when the stop comes."""
+    nurse = tg.user(31337, "새간호사")
+    async with engine.connect() as blocker:
+        async with replicas(database_url, tg, 1) as (app,):
+            if engine.dialect.name == "postgresql":
+                await blocker.execute(text("LOCK TABLE staff IN EXCLUSIVE MODE"))
+            else:  # a write that changes nothing still takes SQLite's write lock
+                await blocker.execute(text("UPDATE staff SET name = name WHERE 0"))
+            assert await deliver(app, await nurse.send_command("start")) == 200
+            async with asyncio.timeout(5):
+                while not app.dispatcher["in_hand"].count:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)
+            assert app.dispatcher["in_hand"].count == 1  # still waiting for the lock
+
+            async def release() -> None:
+                await asyncio.sleep(0.5)
+                await blocker.rollback()
+
+            releasing = asyncio.create_task(release())
+        # The replica is down: whatever it did not finish by now, a real process never will.
+        answered = [
+            c.params["text"] for c in tg.calls_to("sendMessage") if c.params["chat_id"] == 31337
+        ]
+        assert any("새간호사님, 병원 IT 수리 접수 봇입니다" in a for a in answered), answered
+        await releasing
+    async with create_sessionmaker(engine)() as session:
+        names = (await session.scalars(select(Staff.name).where(Staff.telegram_id == 31337))).all()
+    assert names == ["새간호사"]

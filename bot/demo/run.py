@@ -111,11 +111,7 @@ async def running_demo(settings: Settings, port: int) -> AsyncIterator[Demo]:
                     await runner.cleanup()
                     if not polling.done():
                         await app.dispatcher.stop_polling()
-                    await polling
-                    # start_polling does not wait for the handler tasks it spawned.
-                    await asyncio.gather(
-                        *app.dispatcher._handle_update_tasks, return_exceptions=True
-                    )
+                    await polling  # the app's exit lets the updates in hand finish
 
 
 async def serve_demo(settings: Settings, port: int) -> None:
