@@ -402,7 +402,7 @@ class Desk:
     async def _observe(self, user: int, sending: Awaitable[dict[str, Any]]) -> Seen:
         first = len(self.tg.calls)
         update = await sending
-        await settle(self.app, self.tg, update["update_id"])
+        await settle(self.app, update["update_id"])
         query = (update.get("callback_query") or {}).get("id")
         mine = [
             c
