@@ -17,7 +17,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +51,7 @@ from bot.services.updates import KEEP_DAYS, purge_handled
 from bot.sla.policy import SlaPolicy, load_policy
 from bot.unit_of_work import UnitOfWork
 from bot.web.server import Web, build_web_app
+from bot.webhook import WebhookHandler
 
 log = logging.getLogger(__name__)
 CPU_WORKERS = 2
@@ -373,10 +373,10 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     )
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
     webapp = build_web_app(Web(settings, sessionmaker, clock, policy))
+    webhook = None
     if settings.webhook_url:
-        SimpleRequestHandler(
-            dispatcher, bot, secret_token=settings.webhook_secret_value()
-        ).register(webapp, path=settings.webhook_path)
+        webhook = WebhookHandler(dispatcher, bot, secret_token=settings.webhook_secret_value())
+        webhook.register(webapp, path=settings.webhook_path)
     # No access log: dashboard URLs carry their signed token.
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
@@ -388,6 +388,8 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     try:
         yield app
     finally:
+        if webhook is not None:
+            webhook.stop_taking()  # on every connection, kept-alive ones too
         await app.finish_updates()  # while the sender and the bot session still run
         leading.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -190,9 +190,10 @@ async def test_a_stopping_replica_finishes_the_webhook_updates_in_hand(
     database_url: str, engine: AsyncEngine, tg: FakeTelegram
 ) -> None:
     """aiogram answers Telegram's post at once and handles the update in the background, so
-    Telegram will not send it again: a replica stopped meanwhile must finish it first. Here a
-    stranger's /start waits for a write lock on the staff table when the stop comes."""
-    nurse = tg.user(31337, "새간호사")
+    Telegram will not send it again: a replica stopped meanwhile must finish it first, and take
+    no new one (a 503, which Telegram retries). Here a stranger's /start waits for a write lock
+    on the staff table when the stop comes."""
+    nurse, latecomer = tg.user(31337, "새간호사"), tg.user(31338, "늦은간호사")
     async with engine.connect() as blocker:
         async with replicas(database_url, tg, 1) as (app,):
             if engine.dialect.name == "postgresql":
@@ -206,17 +207,19 @@ async def test_a_stopping_replica_finishes_the_webhook_updates_in_hand(
             await asyncio.sleep(0.3)
             assert app.dispatcher["in_hand"].count == 1  # still waiting for the lock
 
-            async def release() -> None:
-                await asyncio.sleep(0.5)
+            async def during_the_stop() -> int:
+                await asyncio.sleep(0.3)
+                refused = await deliver(app, await latecomer.send_command("start"))
                 await blocker.rollback()
+                return refused
 
-            releasing = asyncio.create_task(release())
+            stopping = asyncio.create_task(during_the_stop())
         # The replica is down: whatever it did not finish by now, a real process never will.
         answered = [
             c.params["text"] for c in tg.calls_to("sendMessage") if c.params["chat_id"] == 31337
         ]
         assert any("새간호사님, 병원 IT 수리 접수 봇입니다" in a for a in answered), answered
-        await releasing
+        assert await stopping == 503
     async with create_sessionmaker(engine)() as session:
-        names = (await session.scalars(select(Staff.name).where(Staff.telegram_id == 31337))).all()
-    assert names == ["새간호사"]
+        names = (await session.scalars(select(Staff.name).order_by(Staff.telegram_id))).all()
+    assert names == ["새간호사"]  # the latecomer's /start is Telegram's to post again
