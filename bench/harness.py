@@ -1,7 +1,8 @@
 """What the end-to-end benches share: a database, a seeded hospital, the real app long-polling
 the fake Bot API of tests/fake_telegram.py, and reading what the fake received.
 
-Not a bench itself; bench/intake.py, bench/burst.py and bench/loop_lag.py import it.
+Not a bench itself; the other benches import it (bench/render.py only for its table and the
+repository on the import path).
 """
 
 from __future__ import annotations

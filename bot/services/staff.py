@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
@@ -12,12 +12,14 @@ from bot.domain.enums import Role
 from bot.models import Department, Staff
 
 
+def _with_zones() -> Select[Staff]:
+    """Staff with their zones in the same query: the zones' usual second query (selectin) cost
+    a round trip per lookup, and every update looks its sender up."""
+    return select(Staff).options(joinedload(Staff.zones))
+
+
 async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
-    """One query, zones joined: every update looks its sender up, and the zones' usual
-    second query (selectin) cost a round trip each time."""
-    found = await session.scalars(
-        select(Staff).options(joinedload(Staff.zones)).where(Staff.telegram_id == telegram_id)
-    )
+    found = await session.scalars(_with_zones().where(Staff.telegram_id == telegram_id))
     return found.unique().one_or_none()
 
 
@@ -51,11 +53,7 @@ class SenderLookup:
             batch, self._waiting = self._waiting, {}
             try:
                 async with self.sessionmaker() as session:
-                    found = await session.scalars(
-                        select(Staff)
-                        .options(joinedload(Staff.zones))
-                        .where(Staff.telegram_id.in_(batch))
-                    )
+                    found = await session.scalars(_with_zones().where(Staff.telegram_id.in_(batch)))
                     staff = {s.telegram_id: s for s in found.unique()}
                     session.expunge_all()
             except Exception as exc:
