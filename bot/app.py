@@ -28,6 +28,7 @@ from bot.db import create_engine, create_sessionmaker
 from bot.flood import FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.handlers import get_routers
 from bot.i18n import Translator
+from bot.intake.hearing import Hearing
 from bot.intake.listening import Transcriber
 from bot.leader import Leadership
 from bot.middlewares import (
@@ -92,6 +93,7 @@ def build_bot(
 
 def build_dispatcher(
     settings: Settings,
+    bot: Bot,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     sender: OutboxSender,
@@ -115,11 +117,13 @@ def build_dispatcher(
         settings=settings,
         clock=clock,
         cpu=cpu,
-        transcriber=transcriber,
         policy=policy,
         web_url=web_url,
         intake=intake,
         in_hand=UpdatesInHand(),
+    )
+    dp["hearing"] = Hearing(
+        bot, dp.storage, background or sessionmaker, clock, transcriber, settings.voice_max_seconds
     )
     limit, window = settings.flood_limit, settings.flood_window
     counter: FloodCounter = (
@@ -369,7 +373,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     sock, web_url = _listen(settings)
     storage = RedisStorage.from_url(settings.redis_url) if settings.redis_url else None
     dispatcher = build_dispatcher(
-        settings, sessionmaker, clock, sender, cpu, policy, web_url, storage, background
+        settings, bot, sessionmaker, clock, sender, cpu, policy, web_url, storage, background
     )
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
     webapp = build_web_app(Web(settings, sessionmaker, clock, policy))
@@ -385,15 +389,19 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     leadership = Leadership(engine, settings.leader_retry)
     app.leading = leadership.leading
     leading = asyncio.create_task(leadership.run(duties.start, duties.stop), name="leadership")
+    hearing: Hearing = dispatcher["hearing"]
+    sweeping = asyncio.create_task(hearing.run(), name="voice-notes")
     try:
         yield app
     finally:
         if webhook is not None:
             webhook.stop_taking()  # on every connection, kept-alive ones too
+        grace_ends = asyncio.get_running_loop().time() + settings.shutdown_grace.total_seconds()
         await app.finish_updates()  # while the sender and the bot session still run
-        leading.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await leading
+        await _cancel(sweeping)
+        # The voice notes in hand, in what is left of the grace, while this replica may lead.
+        await hearing.stop(max(0.0, grace_ends - asyncio.get_running_loop().time()))
+        await _cancel(leading)
         await runner.cleanup()
         await dispatcher["intake"].close()
         if storage is not None:
@@ -403,6 +411,12 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
         await sender_bot.session.close()
         await background_engine.dispose()
         await engine.dispose()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _now() -> datetime:

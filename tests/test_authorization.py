@@ -31,8 +31,8 @@ from bot.handlers.handover import TransferForm
 from bot.handlers.repair_report import RepairForm
 from bot.handlers.scanning import ReportFor
 from bot.handlers.vendor import ReceiveForm, SendOutForm
-from bot.handlers.voice import VoiceDraft
 from bot.i18n import Translator
+from bot.intake.hearing import VoiceDraft
 from bot.keyboards import (
     AnswerCb,
     AssetCb,

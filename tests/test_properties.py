@@ -323,10 +323,11 @@ async def perform(tg: FakeTelegram, act: Act) -> dict[str, Any] | None:
 
 
 async def settle(app: App, update_id: int) -> None:
-    """Wait until the bot took the update in hand and every update in hand is finished."""
-    in_hand = app.dispatcher["in_hand"]
+    """Wait until the bot took the update in hand and every update in hand is finished, and
+    every voice note it took is heard."""
+    in_hand, hearing = app.dispatcher["in_hand"], app.dispatcher["hearing"]
     async with asyncio.timeout(20):
-        while in_hand.newest < update_id or in_hand.count:
+        while in_hand.newest < update_id or in_hand.count or hearing.busy:
             await asyncio.sleep(0.002)
 
 

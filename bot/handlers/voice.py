@@ -1,9 +1,8 @@
 """Ward staff report by voice: the transcript comes back as a draft to send as is or correct."""
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +14,11 @@ from bot.filters import TEXT, VOICE, RoleIs
 from bot.handlers.media import MAX_DOWNLOAD, FileTooLarge
 from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
-from bot.intake.listening import NothingHeard, Transcriber
-from bot.intake.speech import AudioError
-from bot.keyboards import VoiceAction, VoiceCb, voice_keyboard
+from bot.intake.hearing import Hearing, VoiceDraft
+from bot.keyboards import VoiceAction, VoiceCb
 from bot.models import AttachmentKind, Department, Staff
-from bot.services.assets import hospital_names
 from bot.services.intake import Intake, ReportRequest
+from bot.services.voice_notes import take
 from bot.unit_of_work import UnitOfWork
 
 
@@ -28,57 +26,29 @@ class VoiceTooLong(DomainError):
     code = "voice_too_long"
 
 
-class UnreadableAudio(DomainError):
-    code = "unreadable_audio"
-
-
-class NothingHeardError(DomainError):
-    code = "nothing_heard"
-
-
-class VoiceDraft(StatesGroup):
-    confirming = State()
-    correcting = State()
-
-
 async def report_voice(
-    message: Message,
-    session: AsyncSession,
-    t: Translator,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    transcriber: Transcriber,
+    message: Message, t: Translator, uow: UnitOfWork, settings: Settings, hearing: Hearing
 ) -> None:
+    """The note is kept (and the update marked handled) before it is heard: a stop or a crash
+    during the transcription delays the draft, it does not lose it."""
     voice = message.voice
-    assert voice is not None
+    assert voice is not None and message.from_user is not None
     if voice.duration > settings.voice_max_seconds:
         raise VoiceTooLong(limit=settings.voice_max_seconds)
     if voice.file_size is not None and voice.file_size > MAX_DOWNLOAD:
         raise FileTooLarge()
-    buffer = await bot.download(voice.file_id)
-    assert buffer is not None
-    names = await hospital_names(session)
-    try:
-        heard = await transcriber.listen(buffer.read(), settings.voice_max_seconds, names)
-    except AudioError:
-        raise UnreadableAudio() from None
-    except NothingHeard:
-        raise NothingHeardError() from None
-    await state.set_state(VoiceDraft.confirming)
-    await state.update_data(
-        voice=voice.file_id, text=heard.text, department=heard.department, device=heard.device_type
+    note = await take(
+        uow.session,
+        chat_id=message.chat.id,
+        user_id=message.from_user.id,
+        file_id=voice.file_id,
+        language=t.language,
+        owner=hearing.owner,
+        now=uow.clock.now(),
     )
-    unsure = t("voice.unsure")
-    await message.answer(
-        t(
-            "voice.heard",
-            text=heard.text,
-            department=heard.department or unsure,
-            device=heard.device_type or unsure,
-        ),
-        reply_markup=voice_keyboard(t),
-    )
+    await uow.commit()
+    hearing.hear(note)
+    await message.answer(t("voice.received"))
 
 
 async def _file(

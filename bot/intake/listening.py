@@ -47,6 +47,12 @@ class Transcriber:
         self._model: SpeechModel | None = None
         self._vocabulary: tuple[tuple[str, ...], Vocabulary] | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def interrupt(self) -> None:
+        """Cut off the transcriptions running now and any to come (Interrupted): the process
+        is stopping, and the executor's threads must not hold its exit up."""
+        self._stopping.set()
 
     def _ready(self, phrases: tuple[str, ...]) -> tuple[SpeechModel, Vocabulary]:
         with self._lock:
@@ -67,8 +73,8 @@ class Transcriber:
         if is_silent(audio):
             raise NothingHeard()
         model, vocabulary = self._ready(names.phrases)
-        plain = model.transcribe(audio)
-        guided = model.transcribe_with(audio, vocabulary)
+        plain = model.transcribe(audio, self._stopping)
+        guided = model.transcribe_with(audio, vocabulary, self._stopping)
         if not plain.strip():
             raise NothingHeard()
         passes: Sequence[str] = (plain, guided)

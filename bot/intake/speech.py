@@ -283,19 +283,22 @@ class SpeechModel:
         """A grammar of these names, checked against this model's vocabulary."""
         return Vocabulary.build(phrases, self.knows)
 
-    def transcribe(self, audio: Audio) -> str:
-        """Free transcription: a rough draft for the person filing the report."""
-        return _decode(self._plain, audio)
+    def transcribe(self, audio: Audio, stop: threading.Event | None = None) -> str:
+        """Free transcription: a rough draft for the person filing the report. `stop`, once
+        set, cuts it off (Interrupted) within half a second of audio."""
+        return _decode(self._plain, audio, stop)
 
-    def transcribe_with(self, audio: Audio, vocabulary: Vocabulary) -> str:
+    def transcribe_with(
+        self, audio: Audio, vocabulary: Vocabulary, stop: threading.Event | None = None
+    ) -> str:
         """Transcription restricted to the vocabulary's words (as spelled for the model).
 
         Every sound is forced onto a known name, so the result is only meaningful through
         :func:`best_match`; with an empty grammar this falls back to the plain pass.
         """
         if vocabulary.grammar == "[]":
-            return self.transcribe(audio)
-        return _decode(self._pool(vocabulary.grammar), audio)
+            return self.transcribe(audio, stop)
+        return _decode(self._pool(vocabulary.grammar), audio, stop)
 
     def _pool(self, grammar: str) -> _Pool:
         with self._lock:
@@ -311,11 +314,17 @@ class SpeechModel:
             return pool
 
 
-def _decode(pool: _Pool, audio: Audio) -> str:
+class Interrupted(Exception):
+    """The process is stopping: the transcription was given up half way."""
+
+
+def _decode(pool: _Pool, audio: Audio, stop: threading.Event | None) -> str:
     """Feed the audio in half-second chunks, collecting every utterance Vosk closes."""
     texts: list[str] = []
     with pool.recognizer() as recognizer:
         for start in range(0, len(audio.pcm), _CHUNK_BYTES):
+            if stop is not None and stop.is_set():
+                raise Interrupted()
             if recognizer.AcceptWaveform(audio.pcm[start : start + _CHUNK_BYTES]):
                 texts.append(json.loads(recognizer.Result()).get("text", ""))
         texts.append(json.loads(recognizer.FinalResult()).get("text", ""))

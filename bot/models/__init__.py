@@ -10,6 +10,7 @@ from bot.models.org import Department, Staff, Zone, staff_zones
 from bot.models.outbox import OutboxMessage, OutboxStatus, ProcessedUpdate, SummaryRun
 from bot.models.repair import RepairReport, SpareLoan, VendorRepair
 from bot.models.ticket import Ticket, TicketEvent, ticket_helpers
+from bot.models.voice import VoiceNote
 
 __all__ = [
     "AlertKind",
@@ -33,6 +34,7 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "VendorRepair",
+    "VoiceNote",
     "Zone",
     "staff_zones",
     "ticket_helpers",

@@ -1,0 +1,123 @@
+"""Who hears which voice note, and until when: claims on VoiceNote rows, so that every note is
+heard once, by one process, even across stops, crashes and replicas (the hearing itself is
+bot/intake/hearing.py)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import VoiceNote
+
+LEASE = timedelta(minutes=10)
+"""How long a claim holds: a two-minute note takes about 25 s to hear, so only a process that
+died (or hangs) lets a claim run out."""
+MAX_ATTEMPTS = 3
+"""Claims that ended without a draft before the reporter is asked to send the note again."""
+
+
+@dataclass(frozen=True)
+class NoteToHear:
+    id: int
+    chat_id: int
+    user_id: int
+    file_id: str
+    language: str
+    attempts: int
+
+    @property
+    def given_up(self) -> bool:
+        return self.attempts > MAX_ATTEMPTS
+
+
+_COLUMNS = (
+    VoiceNote.id,
+    VoiceNote.chat_id,
+    VoiceNote.user_id,
+    VoiceNote.file_id,
+    VoiceNote.language,
+    VoiceNote.attempts,
+)
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(VoiceNote.claimed_until.is_(None), VoiceNote.claimed_until < now)
+
+
+async def take(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    user_id: int,
+    file_id: str,
+    language: str,
+    owner: str,
+    now: datetime,
+) -> NoteToHear:
+    """A new note, claimed by `owner`: part of the transaction that handles its update."""
+    note = VoiceNote(
+        chat_id=chat_id,
+        user_id=user_id,
+        file_id=file_id,
+        language=language,
+        received_at=now,
+        claimed_by=owner,
+        claimed_until=now + LEASE,
+        attempts=1,
+    )
+    session.add(note)
+    await session.flush()
+    return NoteToHear(note.id, chat_id, user_id, file_id, language, 1)
+
+
+async def claim_waiting(
+    session: AsyncSession, owner: str, now: datetime, limit: int
+) -> list[NoteToHear]:
+    """The oldest notes nobody holds (given back at a stop, let go by a crash, or put off after
+    a failure), claimed by `owner`. The claim re-checks the condition on the row it updates, so
+    of two replicas sweeping at once only one gets each note."""
+    waiting = select(VoiceNote.id).where(_unclaimed(now)).order_by(VoiceNote.id).limit(limit)
+    claimed = await session.execute(
+        update(VoiceNote)
+        .where(VoiceNote.id.in_(waiting.scalar_subquery()), _unclaimed(now))
+        .values(claimed_by=owner, claimed_until=now + LEASE, attempts=VoiceNote.attempts + 1)
+        .returning(*_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((NoteToHear(*row) for row in claimed), key=lambda note: note.id)
+
+
+async def put_off(session: AsyncSession, note: NoteToHear, owner: str, until: datetime) -> None:
+    """Let go of a note that failed (Telegram down, say), to be claimed again after `until`."""
+    await session.execute(
+        update(VoiceNote)
+        .where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+        .values(claimed_by=None, claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def give_back(session: AsyncSession, owner: str) -> int:
+    """Every note `owner` holds, free at once for the next process: a stop cut them off, which
+    does not count as an attempt."""
+    given = await session.execute(
+        update(VoiceNote)
+        .where(VoiceNote.claimed_by == owner)
+        .values(claimed_by=None, claimed_until=None, attempts=VoiceNote.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(given.rowcount)  # type: ignore[attr-defined]
+
+
+async def holds(session: AsyncSession, note: NoteToHear, owner: str) -> bool:
+    """Whether `owner` still holds the note (a claim that ran out may have passed to another)."""
+    held = await session.scalar(
+        select(VoiceNote.id).where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+    )
+    return held is not None
+
+
+async def done(session: AsyncSession, note: NoteToHear) -> None:
+    """The draft (or the reason there is none) is in the reporter's chat."""
+    await session.execute(delete(VoiceNote).where(VoiceNote.id == note.id))
