@@ -5,6 +5,7 @@ the way Telegram sends voice notes. The ~0.5 GB model is loaded once for the mod
 """
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import soundfile  # type: ignore[import-untyped, unused-ignore]
 from bot.intake.speech import (
     Audio,
     AudioError,
+    Interrupted,
     SpeechModel,
     Vocabulary,
     best_match,
@@ -43,6 +45,17 @@ def test_voice_note_is_transcribed(model: SpeechModel) -> None:
     assert len(audio.pcm) == round(audio.seconds * 16_000) * 2
     assert not is_silent(audio)
     assert model.transcribe(audio).strip()
+
+
+def test_a_stop_cuts_a_transcription_off(model: SpeechModel, vocabulary: Vocabulary) -> None:
+    audio = decode_audio(speech("응급실 모니터가 안 켜져요"), max_seconds=60)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Interrupted):
+        model.transcribe(audio, stop)
+    with pytest.raises(Interrupted):
+        model.transcribe_with(audio, vocabulary, stop)
+    assert model.transcribe(audio, threading.Event()).strip(), "a recognizer cut off is not kept"
 
 
 @pytest.mark.parametrize(
