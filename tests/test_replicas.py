@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App, running_app
 from bot.db import create_sessionmaker
 from bot.models import Staff, Ticket, TicketEvent
+from tests.audio import needs_speech_tools, speech
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, FakeUser
 
@@ -119,6 +120,29 @@ async def test_two_webhook_replicas_share_one_conversation_and_one_leader(
         assert await deliver(a, await kim.send_command("queue"), secret="wrong") == 401
         assert await deliver(a, await kim.send_command("queue"), secret=None) == 401
         assert a.leading.is_set() != b.leading.is_set()
+
+
+@needs_speech_tools
+async def test_a_voice_note_cut_off_on_one_replica_is_heard_on_another(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    await seeded_for_replicas(database_url, engine, clock)
+    nurse = tg.user(5001)
+    async with replicas(database_url, tg, 2, redis_url=REDIS_URL) as (b, c):
+        stopping_soon = {"redis_url": REDIS_URL, "shutdown_grace": timedelta(milliseconds=100)}
+        async with replicas(database_url, tg, 1, **stopping_soon) as (a,):
+            voice = await nurse.send_voice(duration=3, data=speech("원무과 프린터가 안 돼요"))
+            assert await deliver(a, voice) == 200
+            await nurse.expect("음성 메시지를 받았습니다")
+        # A stopped while its speech model was still loading, and gave the note back; B's
+        # next sweep (within a minute; here at once) hears it, and the draft's state is in
+        # Redis, so C can take the press.
+        assert all("들은 내용" not in out.text for out in nurse.outputs)
+        assert await b.dispatcher["hearing"].sweep() == 1
+        heard = await nurse.expect("들은 내용", timeout=60)
+        assert await deliver(c, await nurse.press("이대로 접수", heard)) == 200
+        await nurse.expect("접수되었습니다: #1")
+        assert await count(c, Ticket) == 1
 
 
 async def test_a_follower_takes_over_when_the_leader_stops(
