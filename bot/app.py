@@ -390,6 +390,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     app.leading = leadership.leading
     leading = asyncio.create_task(leadership.run(duties.start, duties.stop), name="leadership")
     hearing: Hearing = dispatcher["hearing"]
+    await hearing.sweep()  # what the last stop gave back comes before the updates waiting
     sweeping = asyncio.create_task(hearing.run(), name="voice-notes")
     try:
         yield app

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import App
+from bot.clock import Clock
 from bot.db import create_sessionmaker
 from bot.models import Attachment, AttachmentKind, Ticket, VoiceNote
 from bot.services.voice_notes import (
@@ -29,7 +30,7 @@ RECEIVED = "음성 메시지를 받았습니다"
 HEARD = "들은 내용"
 
 
-async def _take(session: AsyncSession, clock: FakeClock, owner: str, file_id: str) -> int:
+async def _take(session: AsyncSession, clock: Clock, owner: str, file_id: str) -> int:
     note = await take(
         session,
         chat_id=5001,
@@ -188,7 +189,7 @@ async def test_a_note_that_never_comes_through_is_owned_up_to(
     desk: App, tg: FakeTelegram, clock: FakeClock
 ) -> None:
     async with desk.sessionmaker() as session:
-        await _take(session, clock, "crashed", "f1")
+        await _take(session, desk.clock, "crashed", "f1")  # the app's clock: its sweeps see it held
         await session.execute(update(VoiceNote).values(attempts=MAX_ATTEMPTS, claimed_until=None))
         await session.commit()
     assert await desk.dispatcher["hearing"].sweep() == 1

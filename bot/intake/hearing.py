@@ -103,14 +103,14 @@ class Hearing:
         return len(notes)
 
     async def run(self) -> None:
-        """Sweep at once (the notes the last stop gave back) and then every minute (notes a
-        crash let go, or put off after a failure)."""
+        """Sweep every minute, for the notes a crash let go or a failure put off (the start
+        sweeps once before taking updates, for the ones the last stop gave back)."""
         while True:
+            await asyncio.sleep(SWEEP_EVERY.total_seconds())
             try:
                 await self.sweep()
             except Exception:
                 log.exception("voice notes: the sweep failed; trying again in a minute")
-            await asyncio.sleep(SWEEP_EVERY.total_seconds())
 
     async def stop(self, grace: float) -> None:
         """Let the notes in hand finish for up to `grace` seconds, then cut the rest off and
