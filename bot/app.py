@@ -51,6 +51,7 @@ from bot.services.tickets import TicketService
 from bot.services.updates import KEEP_DAYS, purge_handled
 from bot.sla.policy import SlaPolicy, load_policy
 from bot.unit_of_work import UnitOfWork
+from bot.web.health import Health
 from bot.web.server import Web, build_web_app
 from bot.webhook import WebhookHandler
 
@@ -123,7 +124,13 @@ def build_dispatcher(
         in_hand=UpdatesInHand(),
     )
     dp["hearing"] = Hearing(
-        bot, dp.storage, background or sessionmaker, clock, transcriber, settings.voice_max_seconds
+        bot,
+        dp.storage,
+        background or sessionmaker,
+        clock,
+        transcriber,
+        settings.voice_max_seconds,
+        sender.wake,
     )
     limit, window = settings.flood_limit, settings.flood_window
     counter: FloodCounter = (
@@ -375,28 +382,27 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     dispatcher = build_dispatcher(
         settings, bot, sessionmaker, clock, sender, cpu, policy, web_url, storage, background
     )
+    leadership = Leadership(engine, settings.leader_retry)
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
-    webapp = build_web_app(Web(settings, sessionmaker, clock, policy))
-    webhook = None
+    app.leading = leadership.leading
+    health = Health(sessionmaker, leadership.leading)
+    webapp = build_web_app(Web(settings, sessionmaker, clock, policy), health)
     if settings.webhook_url:
-        webhook = WebhookHandler(dispatcher, bot, secret_token=settings.webhook_secret_value())
+        secret = settings.webhook_secret_value()
+        webhook = WebhookHandler(dispatcher, bot, secret_token=secret, health=health)
         webhook.register(webapp, path=settings.webhook_path)
     # No access log: dashboard URLs carry their signed token.
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     duties = Duties(app)
-    leadership = Leadership(engine, settings.leader_retry)
-    app.leading = leadership.leading
     leading = asyncio.create_task(leadership.run(duties.start, duties.stop), name="leadership")
     hearing: Hearing = dispatcher["hearing"]
-    await hearing.sweep()  # what the last stop gave back comes before the updates waiting
-    sweeping = asyncio.create_task(hearing.run(), name="voice-notes")
+    sweeping = await hearing.start()
     try:
         yield app
     finally:
-        if webhook is not None:
-            webhook.stop_taking()  # on every connection, kept-alive ones too
+        health.stop_serving()  # webhook posts get 503, on kept-alive connections too
         grace_ends = asyncio.get_running_loop().time() + settings.shutdown_grace.total_seconds()
         await app.finish_updates()  # while the sender and the bot session still run
         await _cancel(sweeping)

@@ -17,7 +17,6 @@ from bot.services.voice_notes import (
     claim_waiting,
     done,
     give_back,
-    holds,
     put_off,
     take,
 )
@@ -61,8 +60,8 @@ async def test_a_held_note_is_claimed_by_nobody_else_until_given_back(
         claimed = await claim_waiting(session, "b", clock.now(), 1)
         await session.commit()
         assert [(n.id, n.file_id, n.attempts) for n in claimed] == [(first, "f1", 1)]
-        assert await holds(session, claimed[0], "b") and not await holds(session, claimed[0], "a")
-        await done(session, claimed[0])
+        assert not await done(session, claimed[0], "a"), "a no longer holds it"
+        assert await done(session, claimed[0], "b")
         await session.commit()
     assert [(n.file_id, n.claimed_by, n.attempts) for n in await _notes(sessionmaker)] == [
         ("f2", None, 0)
@@ -183,6 +182,27 @@ async def test_telegram_down_during_the_download_puts_the_note_off(
     await nurse.expect("접수되었습니다: #1")
     assert len(await _filed_with_voice(desk)) == 1
     assert await _notes(desk.sessionmaker) == []
+
+
+@needs_speech_tools
+async def test_telegram_down_when_the_draft_is_ready_delays_it_and_hears_the_note_once(
+    desk: App, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    await add_korean_devices(desk, clock)
+    nurse = tg.user(5001)
+    await nurse.send_voice(duration=3, data=speech("원무과 접수창구 전화기가 안 돼요"))
+    await nurse.expect(RECEIVED)  # the model's first load leaves seconds before the draft
+    tg.fail_next("sendMessage", 429, retry_after=1, chat_id=5001)
+    tg.fail_next("sendMessage", 502, "Bad Gateway", chat_id=5001)
+    heard = await nurse.expect(HEARD, timeout=60)
+    refused = [c for c in tg.calls_to("sendMessage") if c.failed]
+    assert [HEARD in str(c.params["text"]) for c in refused] == [True, True]
+    assert len(tg.calls_to("getFile")) == 1, "the outbox retried the draft, not the hearing"
+    assert await _notes(desk.sessionmaker) == []
+    await nurse.press("이대로 접수", heard)
+    await nurse.expect("접수되었습니다: #1")
+    drafts = [o for o in nurse.outputs if HEARD in o.text and o.method == "sendMessage"]
+    assert len(drafts) == 1
 
 
 async def test_a_note_that_never_comes_through_is_owned_up_to(

@@ -1,12 +1,14 @@
 """Voice notes heard in the background, from the note a reporter sent to the draft in their
-chat. A note is a row (bot/services/voice_notes.py) until its draft is sent, so a stop, a
-crash or Telegram being down delays a note but does not lose it."""
+chat. A note is a row (bot/services/voice_notes.py) until its draft is in the outbox, so a
+stop, a crash or Telegram being down delays a note but does not lose it, and the outbox's
+sender delivers the draft once, however long Telegram is away."""
 
 import asyncio
 import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,14 +25,13 @@ from bot.i18n import Translator
 from bot.intake.listening import NothingHeard, Transcriber
 from bot.intake.speech import AudioError, Interrupted
 from bot.keyboards import voice_keyboard
-from bot.notify.outbox import PERMANENT_ERRORS
+from bot.notify.outbox import Outbox
 from bot.services.assets import hospital_names
 from bot.services.voice_notes import (
     NoteToHear,
     claim_waiting,
     done,
     give_back,
-    holds,
     put_off,
 )
 
@@ -68,6 +69,7 @@ class Hearing:
         clock: Clock,
         transcriber: Transcriber,
         max_seconds: float,
+        wake_sender: Callable[[], None],
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -75,6 +77,7 @@ class Hearing:
         self.clock = clock
         self.transcriber = transcriber
         self.max_seconds = max_seconds
+        self.wake_sender = wake_sender
         self.owner = _owner()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -102,9 +105,14 @@ class Hearing:
             self.hear(note)
         return len(notes)
 
-    async def run(self) -> None:
-        """Sweep every minute, for the notes a crash let go or a failure put off (the start
-        sweeps once before taking updates, for the ones the last stop gave back)."""
+    async def start(self) -> asyncio.Task[None]:
+        """Claim what the last stop gave back, before the updates waiting are taken, then
+        sweep every minute in the background."""
+        await self.sweep()
+        return asyncio.create_task(self._sweep_every_minute(), name="voice-notes")
+
+    async def _sweep_every_minute(self) -> None:
+        """For the notes a crash let go, or a failure put off."""
         while True:
             await asyncio.sleep(SWEEP_EVERY.total_seconds())
             try:
@@ -172,20 +180,18 @@ class Hearing:
         return Reply(text, voice_keyboard(t), draft)
 
     async def _tell(self, note: NoteToHear, reply: Reply) -> None:
-        """Send the reply, then drop the note: a crash in between sends it twice, never not."""
+        """Drop the note and queue its reply in one transaction: the reply goes out once."""
         async with self.sessionmaker() as session:
-            if not await holds(session, note, self.owner):
+            if not await done(session, note, self.owner):
                 log.warning("voice note %s: the claim ran out and passed on", note.id)
                 return
-        if reply.draft is not None:
-            key = StorageKey(bot_id=self.bot.id, chat_id=note.chat_id, user_id=note.user_id)
-            state = FSMContext(self.storage, key)
-            await state.set_state(VoiceDraft.confirming)
-            await state.update_data(reply.draft)
-        try:
-            await self.bot.send_message(note.chat_id, reply.text, reply_markup=reply.markup)
-        except PERMANENT_ERRORS as error:  # the reporter blocked the bot, say
-            log.info("voice note %s: the reply could not go out (%s)", note.id, error)
-        async with self.sessionmaker() as session:
-            await done(session, note)
+            if reply.draft is not None:  # before the draft's buttons can be pressed
+                key = StorageKey(bot_id=self.bot.id, chat_id=note.chat_id, user_id=note.user_id)
+                state = FSMContext(self.storage, key)
+                await state.set_state(VoiceDraft.confirming)
+                await state.update_data(reply.draft)
+            outbox = Outbox(session, self.clock)
+            outbox.add_message(note.chat_id, reply.text, reply.markup)
+            await outbox.write()
             await session.commit()
+        self.wake_sender()

@@ -110,14 +110,10 @@ async def give_back(session: AsyncSession, owner: str) -> int:
     return int(given.rowcount)  # type: ignore[attr-defined]
 
 
-async def holds(session: AsyncSession, note: NoteToHear, owner: str) -> bool:
-    """Whether `owner` still holds the note (a claim that ran out may have passed to another)."""
-    held = await session.scalar(
-        select(VoiceNote.id).where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+async def done(session: AsyncSession, note: NoteToHear, owner: str) -> bool:
+    """Drop the note, its reply written in the same transaction; False if `owner` no longer
+    holds it (its claim ran out and passed to another, whose reply counts)."""
+    dropped = await session.execute(
+        delete(VoiceNote).where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
     )
-    return held is not None
-
-
-async def done(session: AsyncSession, note: NoteToHear) -> None:
-    """The draft (or the reason there is none) is in the reporter's chat."""
-    await session.execute(delete(VoiceNote).where(VoiceNote.id == note.id))
+    return bool(dropped.rowcount)  # type: ignore[attr-defined]
