@@ -20,6 +20,7 @@ from bot.models import Staff, Ticket, TicketEvent
 from tests.audio import needs_speech_tools, speech
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.test_health import probe
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 HOOK = "https://bot.hospital.example/telegram/hook"
@@ -231,11 +232,12 @@ async def test_a_stopping_replica_finishes_the_webhook_updates_in_hand(
             await asyncio.sleep(0.3)
             assert app.dispatcher["in_hand"].count == 1  # still waiting for the lock
 
-            async def during_the_stop() -> int:
+            async def during_the_stop() -> tuple[int, int, object]:
                 await asyncio.sleep(0.3)
                 refused = await deliver(app, await latecomer.send_command("start"))
+                probed = await probe(app.web_url)  # as the load balancer does
                 await blocker.rollback()
-                return refused
+                return refused, *probed
 
             stopping = asyncio.create_task(during_the_stop())
         # The replica is down: whatever it did not finish by now, a real process never will.
@@ -243,7 +245,7 @@ async def test_a_stopping_replica_finishes_the_webhook_updates_in_hand(
             c.params["text"] for c in tg.calls_to("sendMessage") if c.params["chat_id"] == 31337
         ]
         assert any("새간호사님, 병원 IT 수리 접수 봇입니다" in a for a in answered), answered
-        assert await stopping == 503
+        assert await stopping == (503, 503, {"status": "stopping"})
     async with create_sessionmaker(engine)() as session:
         names = (await session.scalars(select(Staff.name).order_by(Staff.telegram_id))).all()
     assert names == ["새간호사"]  # the latecomer's /start is Telegram's to post again

@@ -36,6 +36,14 @@ def test_dotenv_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert settings.auto_close_after == timedelta(seconds=90)
 
 
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WEBHOOK_URL", "WEBHOOK_SECRET", "PUBLIC_URL", "DATABASE_URL"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings()
+    assert (settings.webhook_url, settings.webhook_secret, settings.public_url) == (None,) * 3
+    assert settings.database_url == "sqlite+aiosqlite:///repairbot.db"
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

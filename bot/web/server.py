@@ -24,6 +24,7 @@ from bot.services.assets import asset_by_code, asset_card
 from bot.services.dashboard import DashboardService
 from bot.services.risk import TimesCache
 from bot.sla.policy import SlaPolicy
+from bot.web.health import Health
 from bot.web.links import BadLink, verify
 from bot.web.pages import asset_page, assets_page
 
@@ -216,8 +217,9 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
 
 
-def build_web_app(web_state: Web) -> web.Application:
+def build_web_app(web_state: Web, health: Health) -> web.Application:
     app = web.Application()
+    app.router.add_get("/healthz", health.check)
     app.router.add_get("/dashboard", web_state.page)
     app.router.add_get("/api/dashboard", web_state.data)
     app.router.add_get("/assets", web_state.assets)
