@@ -31,8 +31,10 @@ async def test_a_serving_replica_says_it_leads_and_what_waits_to_be_sent(desk: A
         outbox.add_message(5001, "대기 중인 알림")
         await outbox.write()
         await session.commit()
-    status, body = await probe(desk.web_url)
-    assert (status, body) == (200, {"status": "ok", "leading": True, "outbox_pending": 1})
+    assert await probe(desk.web_url) == (
+        200,
+        {"status": "ok", "leading": True, "outbox_pending": 1},
+    )
 
 
 async def test_a_replica_that_cannot_reach_its_database_is_taken_out(tmp_path: Path) -> None:

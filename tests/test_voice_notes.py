@@ -22,11 +22,16 @@ from bot.services.voice_notes import (
 )
 from tests.audio import needs_speech_tools, speech
 from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.test_e2e_voice import add_korean_devices
 
 RECEIVED = "음성 메시지를 받았습니다"
 HEARD = "들은 내용"
+PHONE_DOWN = "원무과 접수창구 전화기가 안 돼요"
+
+
+def _drafts(nurse: FakeUser) -> int:
+    return len([o for o in nurse.outputs if HEARD in o.text and o.method == "sendMessage"])
 
 
 async def _take(session: AsyncSession, clock: Clock, owner: str, file_id: str) -> int:
@@ -140,7 +145,7 @@ async def test_a_note_cut_off_by_a_stop_is_heard_after_the_restart(
     nurse = tg.user(5001)
     async with polling_bot(settings, tg) as first:
         await add_korean_devices(first, clock)
-        update = await nurse.send_voice(duration=3, data=speech("원무과 접수창구 전화기가 안 돼요"))
+        update = await nurse.send_voice(duration=3, data=speech(PHONE_DOWN))
         await nurse.expect(RECEIVED)
     assert all(HEARD not in out.text for out in nurse.outputs)
     [kept] = await _notes(sessionmaker)
@@ -152,20 +157,25 @@ async def test_a_note_cut_off_by_a_stop_is_heard_after_the_restart(
         await nurse.expect("접수되었습니다: #1")
         assert await _filed_with_voice(second) == [update["message"]["voice"]["file_id"]]
     assert await _notes(sessionmaker) == []
-    drafts = [o for o in nurse.outputs if HEARD in o.text and o.method == "sendMessage"]
-    assert len(drafts) == 1
+    assert _drafts(nurse) == 1
+
+
+async def _phone_down_by_voice(desk: App, tg: FakeTelegram, clock: FakeClock) -> FakeUser:
+    """The nurse reports the broken phone by voice; the note is taken."""
+    await add_korean_devices(desk, clock)
+    nurse = tg.user(5001)
+    await nurse.send_voice(duration=3, data=speech(PHONE_DOWN))
+    await nurse.expect(RECEIVED)
+    return nurse
 
 
 @needs_speech_tools
 async def test_telegram_down_during_the_download_puts_the_note_off(
     desk: App, tg: FakeTelegram, clock: FakeClock
 ) -> None:
-    await add_korean_devices(desk, clock)
     hearing = desk.dispatcher["hearing"]
     tg.fail_next("getFile", 502, "Bad Gateway", times=1000)
-    nurse = tg.user(5001)
-    await nurse.send_voice(duration=3, data=speech("원무과 접수창구 전화기가 안 돼요"))
-    await nurse.expect(RECEIVED)
+    nurse = await _phone_down_by_voice(desk, tg, clock)
     async with asyncio.timeout(10):
         while hearing.busy or not (notes := await _notes(desk.sessionmaker)) or notes[0].claimed_by:
             await asyncio.sleep(0.02)
@@ -188,10 +198,7 @@ async def test_telegram_down_during_the_download_puts_the_note_off(
 async def test_telegram_down_when_the_draft_is_ready_delays_it_and_hears_the_note_once(
     desk: App, tg: FakeTelegram, clock: FakeClock
 ) -> None:
-    await add_korean_devices(desk, clock)
-    nurse = tg.user(5001)
-    await nurse.send_voice(duration=3, data=speech("원무과 접수창구 전화기가 안 돼요"))
-    await nurse.expect(RECEIVED)  # the model's first load leaves seconds before the draft
+    nurse = await _phone_down_by_voice(desk, tg, clock)  # the model's load leaves seconds
     tg.fail_next("sendMessage", 429, retry_after=1, chat_id=5001)
     tg.fail_next("sendMessage", 502, "Bad Gateway", chat_id=5001)
     heard = await nurse.expect(HEARD, timeout=60)
@@ -201,8 +208,7 @@ async def test_telegram_down_when_the_draft_is_ready_delays_it_and_hears_the_not
     assert await _notes(desk.sessionmaker) == []
     await nurse.press("이대로 접수", heard)
     await nurse.expect("접수되었습니다: #1")
-    drafts = [o for o in nurse.outputs if HEARD in o.text and o.method == "sendMessage"]
-    assert len(drafts) == 1
+    assert _drafts(nurse) == 1
 
 
 async def test_a_note_that_never_comes_through_is_owned_up_to(
