@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -41,6 +40,7 @@ from bot.middlewares import (
 from bot.notify.daily import queue_daily_summary
 from bot.notify.outbox import DeliverySession, OutboxSender
 from bot.notify.pacing import PacedRequests, Pacer
+from bot.polling import Poller, stop_on_signals
 from bot.services.forecast import Forecast
 from bot.services.inspections import open_due_inspections
 from bot.services.intake import Intake
@@ -170,8 +170,18 @@ class App:
     cpu: Executor
     web_url: str
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
-    leading: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set while this replica runs the jobs and the outbox sender."""
+    leadership: Leadership = field(init=False)
+    poller: Poller = field(init=False)
+
+    def __post_init__(self) -> None:
+        retry = self.settings.leader_retry
+        self.leadership = Leadership(self.engine, retry)
+        self.poller = Poller(self.dispatcher, self.bot, self.engine, retry)
+
+    @property
+    def leading(self) -> asyncio.Event:
+        """Set while this replica runs the jobs and the outbox sender."""
+        return self.leadership.leading
 
     def schedule(self) -> AsyncIOScheduler:
         """The leader's jobs, on a fresh scheduler (one cannot be started twice)."""
@@ -286,19 +296,20 @@ class App:
             log.warning("stopping with %d updates still being handled", in_hand.count)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Long-poll while this replica is the poller, stand by while another is, until
+        `stop_polling()` (or SIGTERM / SIGINT)."""
         await self.set_commands()
-        await self.dispatcher.start_polling(
-            self.bot, handle_signals=handle_signals, close_bot_session=False
-        )
+        await self.poller.run(handle_signals=handle_signals)
+
+    def stop_polling(self) -> None:
+        self.poller.stop()
 
     async def serve_webhook(self) -> None:
         """Register the webhook, then serve it (the web server is already up) until SIGTERM
         or SIGINT. The webhook stays set: other replicas go on serving it."""
         await self.register_webhook()
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        stop_on_signals(stop)
         await stop.wait()
 
     async def register_webhook(self) -> None:
@@ -382,10 +393,8 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     dispatcher = build_dispatcher(
         settings, bot, sessionmaker, clock, sender, cpu, policy, web_url, storage, background
     )
-    leadership = Leadership(engine, settings.leader_retry)
     app = App(settings, engine, sessionmaker, clock, bot, dispatcher, sender, policy, cpu, web_url)
-    app.leading = leadership.leading
-    health = Health(sessionmaker, leadership.leading)
+    health = Health(sessionmaker, app.leading, app.poller.polling)
     webapp = build_web_app(Web(settings, sessionmaker, clock, policy), health)
     if settings.webhook_url:
         secret = settings.webhook_secret_value()
@@ -396,7 +405,7 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
     await runner.setup()
     await web.SockSite(runner, sock).start()
     duties = Duties(app)
-    leading = asyncio.create_task(leadership.run(duties.start, duties.stop), name="leadership")
+    leading = asyncio.create_task(app.leadership.run(duties.start, duties.stop), name="leadership")
     hearing: Hearing = dispatcher["hearing"]
     sweeping = await hearing.start()
     try:
@@ -408,7 +417,8 @@ async def running_app(settings: Settings, clock: Clock | None = None) -> AsyncIt
         await _cancel(sweeping)
         # The voice notes in hand, in what is left of the grace, while this replica may lead.
         await hearing.stop(max(0.0, grace_ends - asyncio.get_running_loop().time()))
-        await _cancel(leading)
+        app.leadership.end()
+        await leading
         await runner.cleanup()
         await dispatcher["intake"].close()
         if storage is not None:

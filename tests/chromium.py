@@ -60,10 +60,17 @@ class Page:
         await self.send("DOM.setFileInputFiles", files=[str(p) for p in paths], nodeId=node)
 
     async def wait_for(self, expression: str, timeout: float = 20.0) -> Any:
-        """The expression's value once it is truthy, polled every 0.2 s."""
-        async with asyncio.timeout(timeout):
-            while not (value := await self.evaluate(expression)):
-                await asyncio.sleep(0.2)
+        """The expression's value once it is truthy, polled every 0.2 s; on a timeout, the
+        expression and what the page showed, so that a failure in CI says what was missing."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not (value := await self.evaluate(expression)):
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            shown = str(await self.evaluate("document.body.innerText"))
+            raise AssertionError(
+                f"not true within {timeout} s: {expression}\nthe page showed:\n{shown[-4000:]}"
+            ) from None
         return value
 
 

@@ -157,18 +157,25 @@ def bot_settings(database_url: str, tg: FakeTelegram, **overrides: object) -> Se
 
 
 @contextlib.asynccontextmanager
-async def polling_bot(settings: Settings, tg: FakeTelegram) -> AsyncIterator[App]:
-    """The real app, long polling the fake server, stopped cleanly afterwards."""
+async def polling_replica(settings: Settings) -> AsyncIterator[App]:
+    """The real app in polling mode (the poller, or a standby while another replica polls),
+    stopped cleanly afterwards."""
     async with running_app(settings) as app:
-        calls_before = len(tg.calls_to("getUpdates"))
         task = asyncio.create_task(app.run_polling(handle_signals=False))
-        await tg.wait_for_call("getUpdates", count=calls_before + 1)
         try:
             yield app
         finally:
-            if not task.done():
-                await app.dispatcher.stop_polling()
+            app.stop_polling()
             await task  # the app's exit lets the updates in hand finish
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(settings: Settings, tg: FakeTelegram) -> AsyncIterator[App]:
+    """The real app, long polling the fake server, stopped cleanly afterwards."""
+    calls_before = len(tg.calls_to("getUpdates"))
+    async with polling_replica(settings) as app:
+        await tg.wait_for_call("getUpdates", count=calls_before + 1)
+        yield app
 
 
 @pytest.fixture

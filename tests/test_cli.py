@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import DEPARTMENTS_CSV, repairbot
 from tests.fake_telegram import FakeTelegram
@@ -156,3 +158,40 @@ async def test_an_update_in_hand_at_sigterm_is_finished_before_the_exit(
         "select name from staff where telegram_id = 31337"
     )
     assert registered.fetchall() == [("새간호사",)]
+
+
+async def test_a_second_run_stands_by_and_polls_once_the_first_is_killed(
+    tmp_path: Path, tg: FakeTelegram, database_url: str, engine: AsyncEngine
+) -> None:
+    """Two `repairbot run` without a webhook on one PostgreSQL: the second waits instead of
+    polling (two pollers would take each other's updates), and takes over when the first
+    process is killed outright."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the poller holds a PostgreSQL advisory lock; SQLite serves one process")
+    env = {
+        "BOT_TOKEN": "1000:TEST-token",
+        "DATABASE_URL": database_url,
+        "TELEGRAM_API_URL": tg.base_url,
+        "LEADER_RETRY": "1s",
+        "WEB_PORT": "0",
+    }
+    first = await start_run(tmp_path, **env)
+    try:
+        await tg.wait_for_call("getUpdates", timeout=60)
+        menus = len(tg.calls_to("setMyCommands"))
+        second = await start_run(tmp_path, **env)
+        try:
+            await tg.wait_for_call("setMyCommands", count=2 * menus, timeout=60)  # second is up
+            await asyncio.sleep(3.0)  # three of its tries at the poller's lock
+            assert not [call for call in tg.calls_to("getUpdates") if call.failed]  # no 409
+            first.kill()
+            await first.wait()
+            nurse = tg.user(31337, "새간호사")
+            await nurse.send_command("start")
+            await nurse.expect("새간호사님, 병원 IT 수리 접수 봇입니다", timeout=30)
+        finally:
+            await stop_cleanly(second)
+    finally:
+        if first.returncode is None:
+            first.kill()
+        await first.communicate()

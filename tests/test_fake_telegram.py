@@ -9,7 +9,12 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.filters import CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -161,6 +166,18 @@ async def test_fail_next_per_chat(fake: FakeTelegram, bot: Bot) -> None:
     await bot.send_message(7, "fine")
     with pytest.raises(TelegramForbiddenError, match="blocked"):
         await bot.send_message(6, "x")
+
+
+async def test_a_second_poller_ends_the_first_ones_long_poll_with_409(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await fake.wait_for_call("getUpdates")
+    second = asyncio.create_task(bot.get_updates(timeout=5))
+    with pytest.raises(TelegramConflictError, match="terminated by other getUpdates"):
+        await first
+    await fake.user(5).send_text("hi")
+    assert [u.message.text for u in await second if u.message] == ["hi"]
 
 
 async def test_get_file_and_download(fake: FakeTelegram, bot: Bot) -> None:

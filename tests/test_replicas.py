@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, running_app
 from bot.db import create_sessionmaker
+from bot.leader import POLLER_LOCK
 from bot.models import Staff, Ticket, TicketEvent
 from tests.audio import needs_speech_tools, speech
-from tests.conftest import FakeClock, bot_settings, polling_bot, seed_hospital
+from tests.conftest import FakeClock, bot_settings, polling_bot, polling_replica, seed_hospital
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.test_health import probe
+from tests.test_leader import terminate_lock_holder
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 HOOK = "https://bot.hospital.example/telegram/hook"
@@ -166,6 +168,56 @@ async def test_a_follower_takes_over_when_the_leader_stops(
         await asyncio.wait_for(second.leading.wait(), 5)  # within a few retries
     finally:
         await second_running.__aexit__(None, None, None)
+
+
+async def polls_alone(apps: list[App]) -> App:
+    """Wait until exactly one of `apps` polls, and return it. (A poller whose lock connection
+    was cut polls on until its next check of it, LEADER_RETRY at most; meanwhile the other
+    may have the lock already.)"""
+    async with asyncio.timeout(5):
+        while len(pollers := [app for app in apps if app.poller.polling.is_set()]) != 1:
+            await asyncio.sleep(0.05)
+    return pollers[0]
+
+
+async def test_a_standby_poller_takes_over_and_no_update_is_lost(
+    database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the poller holds a PostgreSQL advisory lock; SQLite serves one process")
+    async with create_sessionmaker(engine)() as session:
+        await seed_hospital(session, clock)
+    settings = bot_settings(database_url, tg, leader_retry=timedelta(milliseconds=200))
+    nurse = tg.user(5001)
+    async with contextlib.AsyncExitStack() as a_runs, contextlib.AsyncExitStack() as b_runs:
+        a = await a_runs.enter_async_context(polling_replica(settings))
+        assert await polls_alone([a]) is a
+        b = await b_runs.enter_async_context(polling_replica(settings))
+        await asyncio.sleep(1.0)  # five of the standby's tries at the lock
+        assert await polls_alone([a, b]) is a
+        assert not [c for c in tg.calls_to("getUpdates") if c.failed]  # no 409: one poller
+        statuses = [await probe(app.web_url) for app in (a, b)]
+        assert [(code, body["polling"]) for code, body in statuses] == [(200, True), (200, False)]
+        await nurse.send_text("간호사실 PC 전원 안 켜짐")
+        await nurse.expect("접수되었습니다: #1")
+
+        # The poller's lock connection is cut: it stops polling, since it may not be alone
+        # any more, and whichever replica takes the lock next polls.
+        await terminate_lock_holder(engine, POLLER_LOCK)
+        await nurse.send_text("원무과 프린터 용지 걸림")
+        await nurse.expect("접수되었습니다: #2", timeout=10)
+        poller = await polls_alone([a, b])
+
+        # The poller stops for good; a report sent meanwhile waits for the standby.
+        standby = b if poller is a else a
+        await (a_runs if poller is a else b_runs).aclose()
+        await nurse.send_text("응급실 키오스크 화면 멈춤")
+        await nurse.expect("접수되었습니다: #3", timeout=10)
+        assert await polls_alone([standby]) is standby
+        await nurse.expect_nothing(within=1.0)
+        assert await count(standby, Ticket) == 3  # each report filed once
+        acks = [m for m in nurse.outputs if "접수되었습니다" in m.text]
+        assert len(acks) == 3
 
 
 async def test_a_flood_gets_one_polite_slow_down(

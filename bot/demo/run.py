@@ -110,7 +110,7 @@ async def running_demo(settings: Settings, port: int) -> AsyncIterator[Demo]:
                 finally:
                     await runner.cleanup()
                     if not polling.done():
-                        await app.dispatcher.stop_polling()
+                        app.stop_polling()
                     await polling  # the app's exit lets the updates in hand finish
 
 

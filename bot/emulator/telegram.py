@@ -110,6 +110,10 @@ SENDING_METHODS = {
     "editmessagereplymarkup",
     "editmessagemedia",
 }
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance"
+    " is running"
+)
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     403: "Forbidden: bot was blocked by the user",
@@ -320,6 +324,8 @@ class FakeTelegram:
         self.revision = 0
         """Goes up whenever a chat changes (a message sent, edited or deleted, a toast)."""
         self._closing = False
+        self._polls = 0
+        """getUpdates calls so far: a newer one ends the long poll of an older one (409)."""
         self._runner: web.AppRunner | None = None
         # Bot API methods by lowercase name (Telegram ignores case); others just return true.
         self._methods: dict[str, Callable[[JSON], Any]] = {
@@ -582,8 +588,13 @@ class FakeTelegram:
         if p.get("allowed_updates"):  # like Telegram: the last non-empty setting sticks
             self._allowed_updates = p["allowed_updates"]
         offset, limit = int(p.get("offset", 0)), int(p.get("limit", 100))
+        self._polls += 1
+        poll = self._polls
+        await self._notify()
 
         def ready() -> bool:
+            if self._polls != poll:
+                return True
             self._updates = [
                 u
                 for u in self._updates
@@ -593,6 +604,8 @@ class FakeTelegram:
             return bool(self._updates) or self._closing
 
         await self._wait(ready, float(p.get("timeout", 0)))
+        if self._polls != poll:  # like Telegram, when a second process polls the same bot
+            raise FakeApiError(409, CONFLICT)
         return self._updates[:limit]
 
     def _send_message(self, p: JSON) -> JSON:

@@ -1,7 +1,8 @@
 """`/healthz`, for the load balancer in front of the replicas and the container's health
 check: 200 while this replica can serve (its database answers), 503 while it stops or cannot
 reach the database, so that traffic goes to the others meanwhile. It needs no token: it tells
-nothing about patients or staff, only whether this replica leads and how many notices wait."""
+nothing about patients or staff, only whether this replica leads, whether it polls Telegram
+(a standby does not) and how many notices wait."""
 
 import asyncio
 import logging
@@ -19,10 +20,13 @@ TIMEOUT = 2.0
 
 class Health:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], leading: asyncio.Event
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        leading: asyncio.Event,
+        polling: asyncio.Event,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.leading = leading
+        self.leading, self.polling = leading, polling
         self.serving = True
         """False once the replica stops: the webhook answers 503 too (bot/webhook.py)."""
 
@@ -39,5 +43,10 @@ class Health:
         except Exception as error:  # whatever it is, this replica cannot serve
             log.warning("health check: the database did not answer (%s)", type(error).__name__)
             return web.json_response({"status": "database unreachable"}, status=503)
-        status = {"status": "ok", "leading": self.leading.is_set(), "outbox_pending": waiting}
+        status = {
+            "status": "ok",
+            "leading": self.leading.is_set(),
+            "polling": self.polling.is_set(),
+            "outbox_pending": waiting,
+        }
         return web.json_response(status)
