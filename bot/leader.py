@@ -39,7 +39,8 @@ class Leadership:
     async def run(self, start: Duty, stop: Duty) -> None:
         """Lead whenever possible until `end()` (or cancellation): `start` on taking the lead,
         `stop` on losing it or on the end."""
-        self._ending.clear()
+        if self._ending.is_set():
+            return
         if self.engine.dialect.name != "postgresql":
             await self._lead(start, stop, None)
             return
@@ -56,8 +57,8 @@ class Leadership:
                 return
 
     def end(self) -> None:
-        """Stop at the next pause, never in the middle of a query: a connection cancelled
-        there cannot go back to its pool, and leaks."""
+        """Stop at the next pause, never in the middle of a query (a connection cancelled
+        there cannot go back to its pool, and leaks); before `run()` starts, as it starts."""
         self._ending.set()
 
     async def _pause(self) -> bool:

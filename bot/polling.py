@@ -32,7 +32,6 @@ class Poller:
 
     async def run(self, *, handle_signals: bool) -> None:
         """Poll whenever this replica holds the lock, until `stop()` (or SIGTERM / SIGINT)."""
-        self._stop.clear()
         if handle_signals:
             stop_on_signals(self._stop)
         lease = asyncio.create_task(self.lease.run(self._start, self._end), name="poller-lease")
@@ -45,6 +44,7 @@ class Poller:
             await lease  # raises what ended it, if it ended of itself
 
     def stop(self) -> None:
+        """End `run()`, now or as soon as it starts (a stop may come first)."""
         self._stop.set()
 
     async def _on_startup(self) -> None:

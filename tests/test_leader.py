@@ -90,3 +90,12 @@ async def test_only_one_of_two_holds_the_lease_and_the_other_takes_over(
     assert first.log == ["start", "stop"]
     leases[1].end()
     await asyncio.wait_for(asyncio.gather(*runs), 5)
+
+
+async def test_an_end_that_comes_before_the_run_still_ends_it(engine: AsyncEngine) -> None:
+    """A replica may be told to stop while its lease task has not yet run a step."""
+    duty = Duty()
+    lease = Leadership(engine, RETRY)
+    lease.end()
+    await asyncio.wait_for(lease.run(duty.start, duty.stop), 5)
+    assert duty.log == [] and not lease.leading.is_set()
