@@ -5,6 +5,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,6 +98,7 @@ async def chromium_page(url: str) -> AsyncIterator[Page]:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its helpers share its process group: stop them all
         )
         try:
             port = await _devtools_port(Path(profile), process)
@@ -108,5 +111,30 @@ async def chromium_page(url: str) -> AsyncIterator[Page]:
                     await page.send("Page.navigate", url=url)
                     yield page
         finally:
-            process.terminate()
-            await process.wait()
+            await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM to Chromium's process group, then wait (10 s at most, then SIGKILL) until every
+    helper has gone too: one still writing to the profile as it is removed made the removal
+    fail ("Directory not empty: 'Default'")."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    await process.wait()
+    try:
+        async with asyncio.timeout(10):
+            while _running_in_group(process.pid):
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _running_in_group(group: int) -> bool:
+    """Whether a process of this group still runs (zombies aside: they write nothing)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                return True
+    return False
