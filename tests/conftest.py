@@ -68,6 +68,12 @@ async def _wipe(engine: AsyncEngine) -> None:
                 await conn.execute(table.delete())
 
 
+def skip_on_sqlite(database_url: str, why: str) -> None:
+    """Skip a test of several processes sharing one database: `why` it needs PostgreSQL."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip(f"{why}; SQLite serves one process")
+
+
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on an empty (but migrated) database."""

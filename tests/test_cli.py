@@ -10,9 +10,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import DEPARTMENTS_CSV, repairbot
+from tests.conftest import DEPARTMENTS_CSV, repairbot, skip_on_sqlite
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,14 +159,14 @@ async def test_an_update_in_hand_at_sigterm_is_finished_before_the_exit(
     assert registered.fetchall() == [("새간호사",)]
 
 
+@pytest.mark.usefixtures("engine")  # an empty database
 async def test_a_second_run_stands_by_and_polls_once_the_first_is_killed(
-    tmp_path: Path, tg: FakeTelegram, database_url: str, engine: AsyncEngine
+    tmp_path: Path, tg: FakeTelegram, database_url: str
 ) -> None:
     """Two `repairbot run` without a webhook on one PostgreSQL: the second waits instead of
     polling (two pollers would take each other's updates), and takes over when the first
     process is killed outright."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the poller holds a PostgreSQL advisory lock; SQLite serves one process")
+    skip_on_sqlite(database_url, "the poller holds a PostgreSQL advisory lock")
     env = {
         "BOT_TOKEN": "1000:TEST-token",
         "DATABASE_URL": database_url,

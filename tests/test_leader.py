@@ -3,11 +3,11 @@
 import asyncio
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.leader import LEADER_LOCK, Leadership
+from tests.conftest import skip_on_sqlite
 
 RETRY = timedelta(milliseconds=100)
 
@@ -59,8 +59,7 @@ async def test_the_lease_holder_works_until_the_end(engine: AsyncEngine) -> None
 async def test_a_holder_whose_connection_is_cut_stops_then_takes_the_lock_again(
     database_url: str, engine: AsyncEngine
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the lease is a PostgreSQL advisory lock; SQLite serves one process")
+    skip_on_sqlite(database_url, "the lease is a PostgreSQL advisory lock")
     duty = Duty()
     lease = Leadership(engine, RETRY)
     running = asyncio.create_task(lease.run(duty.start, duty.stop))
@@ -76,8 +75,7 @@ async def test_a_holder_whose_connection_is_cut_stops_then_takes_the_lock_again(
 async def test_only_one_of_two_holds_the_lease_and_the_other_takes_over(
     database_url: str, engine: AsyncEngine
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the lease is a PostgreSQL advisory lock; SQLite serves one process")
+    skip_on_sqlite(database_url, "the lease is a PostgreSQL advisory lock")
     first, second = Duty(), Duty()
     leases = Leadership(engine, RETRY), Leadership(engine, RETRY)
     runs = [asyncio.create_task(leases[0].run(first.start, first.stop))]

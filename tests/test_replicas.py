@@ -19,7 +19,14 @@ from bot.db import create_sessionmaker
 from bot.leader import POLLER_LOCK
 from bot.models import Staff, Ticket, TicketEvent
 from tests.audio import needs_speech_tools, speech
-from tests.conftest import FakeClock, bot_settings, polling_bot, polling_replica, seed_hospital
+from tests.conftest import (
+    FakeClock,
+    bot_settings,
+    polling_bot,
+    polling_replica,
+    seed_hospital,
+    skip_on_sqlite,
+)
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.test_health import probe
 from tests.test_leader import terminate_lock_holder
@@ -73,8 +80,7 @@ async def replicas(
 
 async def seeded_for_replicas(database_url: str, engine: AsyncEngine, clock: FakeClock) -> None:
     """Skip unless replicas can run here (PostgreSQL and Redis), else seed the sample hospital."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("replicas share a PostgreSQL database; SQLite serves one process")
+    skip_on_sqlite(database_url, "replicas share a PostgreSQL database")
     if not await redis_up():
         pytest.skip(f"no Redis at {REDIS_URL}")
     async with create_sessionmaker(engine)() as session:
@@ -151,8 +157,7 @@ async def test_a_voice_note_cut_off_on_one_replica_is_heard_on_another(
 async def test_a_follower_takes_over_when_the_leader_stops(
     database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("leadership is a PostgreSQL advisory lock; SQLite serves one process")
+    skip_on_sqlite(database_url, "leadership is a PostgreSQL advisory lock")
     settings = bot_settings(database_url, tg, leader_retry=timedelta(milliseconds=200))
     async with running_app(settings) as first:
         await asyncio.wait_for(first.leading.wait(), 5)
@@ -183,8 +188,7 @@ async def polls_alone(apps: list[App]) -> App:
 async def test_a_standby_poller_takes_over_and_no_update_is_lost(
     database_url: str, engine: AsyncEngine, tg: FakeTelegram, clock: FakeClock
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the poller holds a PostgreSQL advisory lock; SQLite serves one process")
+    skip_on_sqlite(database_url, "the poller holds a PostgreSQL advisory lock")
     async with create_sessionmaker(engine)() as session:
         await seed_hospital(session, clock)
     settings = bot_settings(database_url, tg, leader_retry=timedelta(milliseconds=200))
