@@ -6,32 +6,33 @@
 N registered ward users each send one text report at once; the rate is N over the time from the
 first report to the last acknowledgement ("접수되었습니다: #n", which leaves through the outbox)
 arriving at the fake Bot API (tests/fake_telegram.py, on loopback, its limits off); every round
-starts from an empty queue. A bare aiogram echo bot (one handler answering every text) on a
-fake server of its own gives the ceiling of aiogram + HTTP in this process; in a second round it
-also sends every text on to another chat, making the two Telegram calls a report makes (the
-reporter's ack and the engineer's job message), the like-for-like reference. Each round times
-the three back to back and the ratios are taken round by round, so that a machine whose speed
-drifts during the run compares figures taken at the same time. The app runs with the outbox
-sender's own pacing lifted (this measures our code, not Telegram's 30 messages a second);
---paced adds a round with it. SQLite by default; --database-url names a PostgreSQL server on
-which a throwaway database is created and dropped. Fake servers, users and bots share one
-process.
+starts from an empty queue. The references (bench/reference_bots.py), each on a fake server of
+its own:
+- a bare aiogram echo bot (one handler answering every text), the ceiling of aiogram + HTTP in
+  this process, which the issue's target is set against;
+- the same echo bot sending every text on to another chat too, making the two Telegram calls a
+  report makes (the reporter's ack and the engineer's job message);
+- the least bot: those two calls, with the report and both messages persisted in one
+  transaction and sent through an outbox (SQLAlchemy Core, batched), and nothing else; what a
+  report must cost under issue 7's rules on the design card's stack. It takes as many reports
+  per round as the app.
+Each round times the four back to back and the ratios are taken round by round, so that a
+machine whose speed drifts during the run compares figures taken at the same time. The app
+runs with the outbox sender's own pacing lifted (this measures our code, not Telegram's 30
+messages a second); --paced adds a round with it. SQLite by default; --database-url names a
+PostgreSQL server on which a throwaway database is created and dropped. Fake servers, users and
+bots share one process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
 
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Message
 from harness import (
     ACK,
     Sent,
@@ -44,6 +45,7 @@ from harness import (
     table,
     text,
 )
+from reference_bots import COPY, echo_bot, least_bot
 from sqlalchemy import func, select, update
 
 from bot.app import App
@@ -52,9 +54,7 @@ from bot.models import Ticket
 from tests.fake_telegram import FakeTelegram
 
 ECHO_USERS = 300_000
-ECHO_OBSERVER = 299_999
-"""The chat the echo bot sends its copies to."""
-COPY = "copy"
+LEAST_USERS = 400_000
 REPORTERS = 200_000
 
 
@@ -103,33 +103,6 @@ async def burst(
     )
 
 
-@contextlib.asynccontextmanager
-async def echo_bot(tg: FakeTelegram) -> AsyncIterator[None]:
-    """A bare aiogram bot answering every text with itself; a text that says COPY is also sent
-    on to another chat, so that the bot makes a report's two Telegram calls (the reporter's ack
-    and the engineer's job message)."""
-    router = Router()
-
-    @router.message(F.text)
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-        if message.text == COPY:
-            await message.bot.send_message(ECHO_OBSERVER, COPY)  # type: ignore[union-attr]
-
-    dp = Dispatcher()
-    dp.include_router(router)
-    api = TelegramAPIServer.from_base(tg.base_url)
-    bot = Bot("1000:TEST-token", session=AiohttpSession(api=api))
-    polls = len(tg.calls_to("getUpdates"))
-    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
-    await tg.wait_for_call("getUpdates", count=polls + 1)
-    try:
-        yield
-    finally:
-        await dp.stop_polling()
-        await task
-
-
 async def clear_desk(app: App) -> None:
     """Cancel every open ticket (straight in SQL), so each round starts from an empty queue."""
     async with app.sessionmaker() as session:
@@ -145,6 +118,7 @@ async def clear_desk(app: App) -> None:
 class Rounds:
     echo: list[Round]
     copying: list[Round]
+    least: list[Round]
     app: list[Round]
     paced: Round | None
     tickets: int
@@ -153,20 +127,29 @@ class Rounds:
 async def rounds(
     url: str, tg: FakeTelegram, users: list[int], engineers: list[int], args: argparse.Namespace
 ) -> Rounds:
-    """Each round times the echo bot, the echo bot sending copies, then the app (the sender
-    unpaced, every round from an empty queue), back to back, so that a ratio compares figures
-    taken at the same time; maybe one paced round of the app at the end. The echo bot has a
-    fake server of its own, so neither bot sees the other's updates; both idle in a long poll
-    while the other is timed, and share the heap the app settles."""
+    """Each round times the echo bot, the echo bot sending copies, the least bot, then the app
+    (the sender unpaced, every round from an empty queue), back to back, so that a ratio
+    compares figures taken at the same time; maybe one paced round of the app at the end. Each
+    bot has a fake server of its own, so none sees another's updates; they idle in a long poll
+    while another is timed, and share the heap the app settles."""
     echo_users = [ECHO_USERS + n for n in range(args.echo)]
-    async with FakeTelegram() as echo_tg, echo_bot(echo_tg), running(url, tg, paced=False) as app:
+    least_users = [LEAST_USERS + n for n in range(args.reports)]
+    async with (
+        FakeTelegram() as echo_tg,
+        echo_bot(echo_tg),
+        FakeTelegram() as least_tg,
+        least_bot(least_tg, url),
+        running(url, tg, paced=False) as app,
+    ):
         await on_duty(tg, engineers)
         await burst(echo_tg, echo_users[: args.warmup], same(COPY), same_text(COPY))
+        await burst(least_tg, least_users[: args.warmup], same("워밍업"), is_ack)
         await burst(tg, users[: args.warmup], same("워밍업 프린터"), is_ack)
-        timed = Rounds([], [], [], None, 0)
+        timed = Rounds([], [], [], [], None, 0)
         for n in range(args.rounds):
             timed.echo.append(await burst(echo_tg, echo_users, same("echo"), same_text("echo")))
             timed.copying.append(await burst(echo_tg, echo_users, same(COPY), same_text(COPY)))
+            timed.least.append(await burst(least_tg, least_users, same("프린터 고장"), is_ack))
             await clear_desk(app)
             timed.app.append(await burst(tg, users, same(f"{n}회차 프린터 고장"), is_ack))
         if args.paced:
@@ -194,9 +177,12 @@ async def bench(url: str, args: argparse.Namespace) -> None:
     async with FakeTelegram() as tg:
         timed = await rounds(url, tg, reporters, engineers, args)
     expected = args.warmup + (args.rounds + bool(args.paced)) * args.reports
-    app, ceiling, two_sends = (median_round(r) for r in (timed.app, timed.echo, timed.copying))
+    app, ceiling, two_sends, least = (
+        median_round(r) for r in (timed.app, timed.echo, timed.copying, timed.least)
+    )
     to_echo, to_copying = ratios(timed.app, timed.echo), ratios(timed.app, timed.copying)
-    ceiling_of_two = ratios(timed.copying, timed.echo)
+    ceiling_of_two, floor = ratios(timed.copying, timed.echo), ratios(timed.least, timed.echo)
+    to_least = ratios(timed.app, timed.least)
     rows = [
         ("backend", backend(url)),
         ("echo bot: texts per round (distinct users)", f"{args.echo}, all at once"),
@@ -207,12 +193,14 @@ async def bench(url: str, args: argparse.Namespace) -> None:
             "echo bot sending a copy, msg/s (rounds)",
             " ".join(f"{r.rate:.0f}" for r in timed.copying),
         ),
+        ("least bot, reports/s (rounds)", " ".join(f"{r.rate:.0f}" for r in timed.least)),
         ("app, reports/s (rounds)", " ".join(f"{r.rate:.1f}" for r in timed.app)),
         ("echo bot, median", f"{ceiling.rate:.0f} msg/s, {ceiling.cpu_ms:.1f} ms CPU each"),
         (
             "echo bot sending a copy too, median",
             f"{two_sends.rate:.0f} msg/s, {two_sends.cpu_ms:.1f} ms CPU each",
         ),
+        ("least bot, median", f"{least.rate:.0f} reports/s, {least.cpu_ms:.1f} ms CPU each"),
         (
             "app (sender unpaced), median",
             f"{app.rate:.1f} reports/s, {app.cpu_ms:.1f} ms CPU each",
@@ -227,6 +215,11 @@ async def bench(url: str, args: argparse.Namespace) -> None:
             "echo sending a copy / echo, median (what two calls alone allow)",
             f"{median(ceiling_of_two):.3f}",
         ),
+        (
+            "least bot / echo, median (what the issue's rules allow on this stack)",
+            f"{median(floor):.3f}  (rounds {floor[0]:.3f}-{floor[-1]:.3f})",
+        ),
+        ("app / least bot, median", f"{median(to_least):.3f}"),
         ("  report -> ack min / p50 / p95 / max", spread(app.latencies)),
     ]
     if timed.paced is not None:
