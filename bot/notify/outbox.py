@@ -12,9 +12,9 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -31,7 +31,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiohttp import ClientError, ClientTimeout
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -148,6 +148,46 @@ def _text(chat_id: int, text: str) -> SendMessage:
     return SendMessage(chat_id=chat_id, text=text)
 
 
+_OUTCOME = ("status", "attempts", "sent_at", "next_attempt_at", "last_error")
+
+
+@dataclass
+class _Due:
+    """A pending row as the sender reads it (plain columns: loading ORM objects was a good part
+    of a send's CPU), and what became of it."""
+
+    COLUMNS: ClassVar = (
+        OutboxMessage.id,
+        OutboxMessage.chat_id,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.text,
+        OutboxMessage.reply_markup,
+        OutboxMessage.photo,
+        OutboxMessage.attempts,
+    )
+    id: int
+    chat_id: int
+    next_attempt_at: datetime
+    text: str
+    reply_markup: str | None
+    photo: bytes | None
+    attempts: int
+    status: OutboxStatus = OutboxStatus.PENDING
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+    def outcome(self) -> dict[str, Any]:
+        return {f"new_{column}": getattr(self, column) for column in _OUTCOME} | {"row_id": self.id}
+
+
+_RECORD = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("row_id"))
+    .values({column: bindparam(f"new_{column}") for column in _OUTCOME})
+)
+"""A row's outcome, as a Core executemany: the ORM's bulk update by primary key cost more."""
+
+
 @dataclass
 class _Pass:
     """What one pass over the outbox did and when another could do more."""
@@ -260,22 +300,21 @@ class OutboxSender:
             async with self.sessionmaker() as session:
                 heads = (
                     await session.execute(
-                        select(
-                            OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.next_attempt_at
-                        )
+                        select(*_Due.COLUMNS)
                         .where(OutboxMessage.id.in_(self._oldest_pending()))
                         .order_by(OutboxMessage.id)
                     )
                 ).all()
             db_now = self.clock.now()
-            due: list[int] = []
-            for row_id, chat_id, next_attempt_at in heads:
-                if next_attempt_at > db_now:
-                    done.retry = _sooner(done.retry, (next_attempt_at - db_now).total_seconds())
-                elif (wait := self.pacer.ready_in(chat_id)) > 0:
+            due: deque[_Due] = deque()
+            for head in heads:
+                row = _Due(*head)
+                if row.next_attempt_at > db_now:
+                    done.retry = _sooner(done.retry, (row.next_attempt_at - db_now).total_seconds())
+                elif (wait := self.pacer.ready_in(row.chat_id)) > 0:
                     done.paced = _sooner(done.paced, wait)
                 elif len(due) < BATCH:
-                    due.append(row_id)
+                    due.append(row)
                 else:
                     done.paced = 0.0  # the rest of a full batch may go at once
             if due:
@@ -290,20 +329,11 @@ class OutboxSender:
             .group_by(OutboxMessage.chat_id)
         )
 
-    async def _send_all(self, due: list[int], done: _Pass) -> None:
-        """Send the rows `due` (one per chat, in id order) with up to `concurrency` in flight. The
-        rows are read in one query, and what became of them is written `concurrency` at a
-        time: a send holds no connection, and a crash repeats at most those few messages."""
-        async with self.sessionmaker() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.id.in_(due))
-                    .order_by(OutboxMessage.id)
-                )
-            ).all()
-        pending = deque(row for row in rows if row.status is OutboxStatus.PENDING)
-        tried: list[OutboxMessage] = []
+    async def _send_all(self, pending: deque["_Due"], done: _Pass) -> None:
+        """Send the rows `pending` (one per chat, in id order) with up to `concurrency` in
+        flight; what became of them is written `concurrency` at a time: a send holds no
+        connection, and a crash repeats at most those few messages."""
+        tried: list[_Due] = []
         recording = asyncio.Lock()
 
         async def record() -> None:
@@ -339,26 +369,14 @@ class OutboxSender:
         if failures := [r for r in results if isinstance(r, BaseException)]:
             raise failures[0]
 
-    async def _record(self, rows: list[OutboxMessage]) -> None:
+    async def _record(self, rows: list["_Due"]) -> None:
         """What became of these rows (sent, given up, or when to try again), in one statement."""
         async with self.sessionmaker() as session:
-            await session.execute(
-                update(OutboxMessage),
-                [
-                    {
-                        "id": row.id,
-                        "status": row.status,
-                        "attempts": row.attempts,
-                        "sent_at": row.sent_at,
-                        "next_attempt_at": row.next_attempt_at,
-                        "last_error": row.last_error,
-                    }
-                    for row in rows
-                ],
-            )
+            connection = await session.connection()  # Core: not the ORM's bulk update
+            await connection.execute(_RECORD, [row.outcome() for row in rows])
             await session.commit()
 
-    async def _send(self, row: OutboxMessage) -> bool:
+    async def _send(self, row: "_Due") -> bool:
         now = self.clock.now()
         row.attempts += 1
         try:
