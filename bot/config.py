@@ -8,7 +8,7 @@ from typing import Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///repairbot.db"
+    database_password: SecretStr | None = None
+    """Put into `database_url` with the quoting a URL needs, so that any password works (the
+    compose file passes POSTGRES_PASSWORD here rather than pasting it into the URL)."""
     telegram_api_url: str = "https://api.telegram.org"
     bot_username: str | None = None
     default_language: str = "ko"
@@ -92,6 +95,16 @@ class Settings(BaseSettings):
         if url.drivername not in _ASYNC_DRIVERS.values():
             raise ValueError(f"use {_ASYNC_DRIVERS[backend]}://... (async driver)")
         return url.render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> "Settings":
+        if self.database_password is not None:
+            url = make_url(self.database_url)
+            if url.get_backend_name() == "sqlite":
+                raise ValueError("DATABASE_PASSWORD is for PostgreSQL; SQLite has none")
+            url = url.set(password=self.database_password.get_secret_value())
+            self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     @field_validator("webhook_url")
     @classmethod

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sqlalchemy import make_url
 
 from bot.app import App
 from bot.config import Settings, load_settings
@@ -76,6 +77,18 @@ def test_the_compose_bot_polls_with_only_the_required_variables(
     assert _interpolate(str(_services()["bot"]["deploy"]["replicas"]), REQUIRED) == "1"
     with pytest.raises(LookupError, match="BOT_TOKEN"):
         _bot_environment({"POSTGRES_PASSWORD": "s3cret"})
+
+
+def test_any_postgres_password_reaches_the_database_url_intact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A password with the characters a URL gives meaning to (it used to be pasted into the
+    URL, so that `p@ss` named host `ss`)."""
+    password = "p@ss:w/rd?#%+ 한글"
+    env = _bot_environment({**REQUIRED, "POSTGRES_PASSWORD": password})
+    url = make_url(_settings_from(monkeypatch, env).database_url)
+    assert (url.username, url.password, url.host, url.port) == ("repairbot", password, "db", 5432)
+    assert url.database == "repairbot"
 
 
 def test_the_compose_replicas_serve_the_webhook_when_given_one(

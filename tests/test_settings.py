@@ -29,6 +29,15 @@ def test_plain_urls_get_async_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().database_url == "sqlite+aiosqlite:///x.db"
 
 
+def test_a_database_password_is_quoted_into_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://repairbot@db/rb")
+    monkeypatch.setenv("DATABASE_PASSWORD", "a@b/c")
+    assert load_settings().database_url == "postgresql+asyncpg://repairbot:a%40b%2Fc@db/rb"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
+    with pytest.raises(ConfigError, match="DATABASE_PASSWORD is for PostgreSQL"):
+        load_settings()
+
+
 def test_dotenv_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / ".env").write_text("BOT_TOKEN=123:abc\nAUTO_CLOSE_AFTER=90s\n")
     settings = load_settings()
