@@ -308,7 +308,7 @@ class OutboxSender:
             db_now = self.clock.now()
             due: deque[_Due] = deque()
             for head in heads:
-                row = _Due(*head)
+                row = _Due(**head._asdict())
                 if row.next_attempt_at > db_now:
                     done.retry = _sooner(done.retry, (row.next_attempt_at - db_now).total_seconds())
                 elif (wait := self.pacer.ready_in(row.chat_id)) > 0:
