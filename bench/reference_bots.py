@@ -23,8 +23,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from harness import ACK
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Table, Text, insert, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_engine
@@ -153,7 +163,7 @@ class _LeastDesk:
                 await asyncio.gather(*(self._send(delivery, queue) for _ in range(SENDS_IN_FLIGHT)))
                 async with self.engine.begin() as conn:
                     await conn.execute(
-                        sql_update(_outbox)
+                        update(_outbox)
                         .where(_outbox.c.id.in_([row.id for row in rows]))
                         .values(sent=True)
                     )

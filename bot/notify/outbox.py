@@ -329,7 +329,7 @@ class OutboxSender:
             .group_by(OutboxMessage.chat_id)
         )
 
-    async def _send_all(self, pending: deque["_Due"], done: _Pass) -> None:
+    async def _send_all(self, pending: deque[_Due], done: _Pass) -> None:
         """Send the rows `pending` (one per chat, in id order) with up to `concurrency` in
         flight; what became of them is written `concurrency` at a time: a send holds no
         connection, and a crash repeats at most those few messages."""
@@ -369,14 +369,14 @@ class OutboxSender:
         if failures := [r for r in results if isinstance(r, BaseException)]:
             raise failures[0]
 
-    async def _record(self, rows: list["_Due"]) -> None:
+    async def _record(self, rows: list[_Due]) -> None:
         """What became of these rows (sent, given up, or when to try again), in one statement."""
         async with self.sessionmaker() as session:
             connection = await session.connection()  # Core: not the ORM's bulk update
             await connection.execute(_RECORD, [row.outcome() for row in rows])
             await session.commit()
 
-    async def _send(self, row: "_Due") -> bool:
+    async def _send(self, row: _Due) -> bool:
         now = self.clock.now()
         row.attempts += 1
         try:
