@@ -1,7 +1,9 @@
 """Callback data factories and the inline keyboards built from them."""
 
+import json
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -183,58 +185,96 @@ class LanguageCb(CallbackData, prefix="g1"):
 _TOOLS = frozenset(tool.value for tool in Tool)
 
 
+Button = tuple[str, str]
+"""A button as text and callback data."""
+
+
+def ticket_buttons(t: Translator, ticket_id: int, buttons: Iterable[str]) -> list[list[Button]]:
+    """A ticket's keyboard as rows of (text, callback data). Every notice renders one: the
+    layout of each language and set of buttons is built once (`_layout`), and the ticket's id
+    is put into its callback data as text, not through pydantic for every button."""
+    number = str(ticket_id)
+    return [
+        [(text, f"{before}{number}{after}") for text, before, after in row]
+        for row in _layout(t.language, tuple(buttons))
+    ]
+
+
 def ticket_keyboard(
     t: Translator, ticket_id: int, buttons: Iterable[str]
 ) -> InlineKeyboardMarkup | None:
-    """Built as plain rows rather than with InlineKeyboardBuilder: every notice renders one,
-    and the builder's copying and checks cost several times the buttons (bench/intake.py)."""
-    rows: list[list[InlineKeyboardButton]] = []
-    actions = []
+    rows = ticket_buttons(t, ticket_id, buttons)
+    return InlineKeyboardMarkup(inline_keyboard=_markup_rows(rows)) if rows else None
+
+
+def ticket_keyboard_json(t: Translator, ticket_id: int, buttons: Iterable[str]) -> str | None:
+    """The keyboard as Telegram's `reply_markup` JSON, the way the outbox keeps it."""
+    rows = ticket_buttons(t, ticket_id, buttons)
+    if not rows:
+        return None
+    keyboard = [[{"text": text, "callback_data": data} for text, data in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard}, ensure_ascii=False, separators=(",", ":"))
+
+
+_Slot = tuple[str, str, str]
+"""A button's text and its callback data before and after the ticket's id."""
+_LAYOUT_ID = 0
+"""The ticket id a layout is packed with, then cut out at its field's place."""
+
+
+@cache
+def _layout(language: str, buttons: tuple[str, ...]) -> tuple[tuple[_Slot, ...], ...]:
+    t = Translator(language)
+    rows: list[tuple[_Slot, ...]] = []
+    actions: list[_Slot] = []
     for name in buttons:
-        if name in _TOOLS:
-            actions.append(
-                InlineKeyboardButton(
-                    text=t(f"button.{name}"),
-                    callback_data=ToolCb(tool=Tool(name), ticket_id=ticket_id).pack(),
-                )
-            )
-        elif STAGE_OF in name:
-            answer, _, stage = name.partition(STAGE_OF)
-            actions.append(
-                InlineKeyboardButton(
-                    text=t(f"button.{answer}"),
-                    callback_data=ReminderCb(
-                        action=ReminderAction(answer), stage=Stage(stage), ticket_id=ticket_id
-                    ).pack(),
-                )
-            )
-        elif name == ATTACHMENTS:
-            actions.append(
-                InlineKeyboardButton(
-                    text=t("button.attachments"),
-                    callback_data=AttachCb(ticket_id=ticket_id).pack(),
-                )
-            )
-        elif name == URGENCY_ROW:
+        if name == URGENCY_ROW:
             rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=f"{_URGENCY_ICONS[u]} {t(f'urgency.{u.value}')}",
-                        callback_data=UrgencyCb(ticket_id=ticket_id, urgency=u).pack(),
+                tuple(
+                    _slot(
+                        f"{_URGENCY_ICONS[u]} {t(f'urgency.{u.value}')}",
+                        UrgencyCb(ticket_id=_LAYOUT_ID, urgency=u),
                     )
                     for u in Urgency
-                ]
-            )
-        else:
-            action = Action(name)
-            actions.append(
-                InlineKeyboardButton(
-                    text=t(f"button.{action.value}"),
-                    callback_data=TicketCb(action=action, ticket_id=ticket_id).pack(),
                 )
             )
-    rows += [actions[start : start + 2] for start in range(0, len(actions), 2)]
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+        else:
+            actions.append(_action_slot(t, name))
+    rows += [tuple(actions[start : start + 2]) for start in range(0, len(actions), 2)]
+    return tuple(rows)
+
+
+def _action_slot(t: Translator, name: str) -> _Slot:
+    if name in _TOOLS:
+        return _slot(t(f"button.{name}"), ToolCb(tool=Tool(name), ticket_id=_LAYOUT_ID))
+    if STAGE_OF in name:
+        answer, _, stage = name.partition(STAGE_OF)
+        reminder = ReminderCb(
+            action=ReminderAction(answer), stage=Stage(stage), ticket_id=_LAYOUT_ID
+        )
+        return _slot(t(f"button.{answer}"), reminder)
+    if name == ATTACHMENTS:
+        return _slot(t("button.attachments"), AttachCb(ticket_id=_LAYOUT_ID))
+    action = Action(name)
+    return _slot(t(f"button.{action.value}"), TicketCb(action=action, ticket_id=_LAYOUT_ID))
+
+
+def _slot(text: str, data: CallbackData) -> _Slot:
+    """Split `data`, packed with `_LAYOUT_ID`, around the ticket id's field."""
+    separator = data.__separator__
+    parts = data.pack().split(separator)
+    at = 1 + list(type(data).model_fields).index("ticket_id")  # parts[0] is the prefix
+    return (
+        text,
+        separator.join(parts[:at]) + separator,
+        "".join(separator + part for part in parts[at + 1 :]),
+    )
+
+
+def _markup_rows(rows: Sequence[Sequence[Button]]) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(text=text, callback_data=data) for text, data in row] for row in rows
+    ]
 
 
 def departments_keyboard(

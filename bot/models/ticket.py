@@ -91,7 +91,3 @@ class TicketEvent(Base):
     from_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus))
     to_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    ticket: Mapped[Ticket] = relationship()
-    """Set instead of `ticket_id` for a ticket not yet flushed: a batch of reports is logged
-    and inserted in one flush."""

@@ -67,16 +67,19 @@ class Outbox:
         self,
         chat_id: int,
         text: str,
-        markup: InlineKeyboardMarkup | None = None,
+        markup: InlineKeyboardMarkup | str | None = None,
         photo: bytes | None = None,
     ) -> None:
-        """A rendered message (or a photo with `text` as caption) for one chat."""
+        """A rendered message (or a photo with `text` as caption) for one chat; `markup` is a
+        keyboard or one already in JSON."""
         now = self.clock.now()
         self._rows.append(
             {
                 "chat_id": chat_id,
                 "text": text,
-                "reply_markup": markup.model_dump_json(exclude_none=True) if markup else None,
+                "reply_markup": markup
+                if markup is None or isinstance(markup, str)
+                else markup.model_dump_json(exclude_none=True),
                 "photo": photo,
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,

@@ -3,10 +3,8 @@
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.i18n import Translator
-from bot.keyboards import ticket_keyboard
+from bot.keyboards import ticket_keyboard_json
 from bot.services.forecast import Window
 from bot.services.notices import Notice
 
@@ -15,7 +13,8 @@ from bot.services.notices import Notice
 class Rendered:
     chat_id: int
     text: str
-    markup: InlineKeyboardMarkup | None
+    markup: str | None
+    """The keyboard as Telegram's `reply_markup` JSON."""
 
 
 def position_text(t: Translator, ahead: int | None) -> str:
@@ -59,5 +58,5 @@ def render(notice: Notice) -> Rendered:
     )
     markup = None
     if notice.ticket_id is not None:
-        markup = ticket_keyboard(t, notice.ticket_id, notice.buttons)
+        markup = ticket_keyboard_json(t, notice.ticket_id, notice.buttons)
     return Rendered(notice.recipient.telegram_id, text, markup)

@@ -43,11 +43,11 @@ from bot.models import (
     KbArticle,
     Staff,
     Ticket,
-    TicketEvent,
 )
 from bot.services.forecast import Forecast, Window
 from bot.services.lifecycle import follow
 from bot.services.notices import ATTACHMENTS, URGENCY_ROW, Notice
+from bot.services.ticket_log import log_event
 
 _STAMPS = {
     TicketStatus.ASSIGNED: "assigned_at",
@@ -589,16 +589,17 @@ class TicketService:
         after: TicketStatus | None,
         **data: Any,
     ) -> None:
-        self.session.add(
-            TicketEvent(
-                ticket=ticket,
-                at=self.clock.now(),
-                actor_id=None if staff is None else staff.id,
-                action=action,
-                from_status=before,
-                to_status=after,
-                data={k: v for k, v in data.items() if v is not None},
-            )
+        log_event(
+            self.session.sync_session,
+            ticket,
+            {
+                "at": self.clock.now(),
+                "actor_id": None if staff is None else staff.id,
+                "action": action,
+                "from_status": before,
+                "to_status": after,
+                "data": {k: v for k, v in data.items() if v is not None},
+            },
         )
 
     async def flush(self, ticket: Ticket) -> None:
