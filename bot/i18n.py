@@ -73,7 +73,7 @@ class Translator:
         return str(self.locale).replace("_", "-")
 
     def __call__(self, key: str, **params: Any) -> str:
-        return self._messages[key].format_map({k: self._value(v) for k, v in params.items()})
+        return self._messages[key].format_map(_Words(self, params))
 
     def section(self, name: str) -> dict[str, str]:
         """Every message of a catalog section, by its short key (for the web page's script)."""
@@ -140,6 +140,19 @@ class Translator:
         if isinstance(value, timedelta):
             return self.duration(value)
         return value
+
+
+class _Words(dict[str, Any]):
+    """A message's parameters, each translated only if its text asks for it: a ticket's
+    notice carries a score of them and its text uses a few."""
+
+    def __init__(self, t: Translator, params: dict[str, Any]) -> None:
+        super().__init__()
+        self.t = t
+        self.params = params
+
+    def __missing__(self, key: str) -> Any:
+        return self.t._value(self.params[key])
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.notify.outbox import Outbox
 from bot.services.notices import Notice
+from bot.services.ticket_log import has_pending_events
 from bot.services.updates import AlreadyHandled, claim_update
 
 
@@ -26,11 +27,13 @@ class UnitOfWork:
         is written at commit, not at the start: on SQLite an early write would hold the
         database's only write lock through a whole voice transcription.
         """
+        self.outbox.add(notices)
+        if self.update_id is None and self._nothing_to_commit():
+            return  # e.g. a report handed over to the intake: its batch commits
         if self.update_id is not None:
             if not await claim_update(self.session, self.update_id, self.clock.now()):
                 raise AlreadyHandled(self.update_id)
             self.update_id = None
-        self.outbox.add(notices)
         await self.outbox.write()
         await self.session.commit()
 
@@ -42,6 +45,17 @@ class UnitOfWork:
         await session.commit()
         update_id, self.update_id = self.update_id, None
         return update_id
+
+    def _nothing_to_commit(self) -> bool:
+        session = self.session
+        return not (
+            session.in_transaction()
+            or session.new
+            or session.dirty
+            or session.deleted
+            or self.outbox.waiting
+            or has_pending_events(session.sync_session)
+        )
 
     @property
     def has_news(self) -> bool:

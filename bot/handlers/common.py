@@ -208,6 +208,11 @@ def has_nul(message: Message) -> bool:
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    # Every message here is a command (aiogram reads one in a caption too) or has a NUL: a
+    # plain text, most of what wards send, passes by after one check instead of one a handler.
+    router.message.filter(
+        OnLoop(lambda m: (m.text or m.caption or "").startswith("/") or has_nul(m))
+    )
     router.message.register(unsupported, OnLoop(has_nul))  # first: whatever the role or form step
     router.message.register(start_from_label, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())

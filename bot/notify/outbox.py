@@ -88,6 +88,11 @@ class Outbox:
             }
         )
 
+    @property
+    def waiting(self) -> bool:
+        """Whether messages were added since the last write."""
+        return bool(self._rows)
+
     async def write(self) -> None:
         """Insert what was added since the last write, in this session's transaction."""
         if not self._rows:

@@ -141,14 +141,15 @@ async def _claim(session: AsyncSession, update_ids: list[int | None], clock: Clo
     if not ids:
         return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    now = clock.now()
     statement = (
         dialect.insert(ProcessedUpdate)
-        .values([{"update_id": u, "handled_at": now} for u in ids])
         .on_conflict_do_nothing()
         .returning(ProcessedUpdate.update_id)
     )
-    return set((await session.scalars(statement)).all())
+    now = clock.now()
+    # Many rows as parameters (one statement, cached), not as one VALUES list built per batch.
+    rows = [{"update_id": u, "handled_at": now} for u in ids]
+    return set((await session.scalars(statement, rows)).all())
 
 
 @dataclass

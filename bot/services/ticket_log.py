@@ -23,6 +23,10 @@ def log_event(session: Session, ticket: Ticket, row: dict[str, Any]) -> None:
     session.info.setdefault(_PENDING, []).append((ticket, row))
 
 
+def has_pending_events(session: Session) -> bool:
+    return bool(session.info.get(_PENDING))
+
+
 def _write(session: Session) -> None:
     pending: list[tuple[Ticket, dict[str, Any]]] = session.info.get(_PENDING, [])
     ready = []
@@ -49,11 +53,11 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    if not session.info.get(_PENDING):
+    if not has_pending_events(session):
         return
     session.flush()  # the tickets still without an id get one; the flush writes their events
     _write(session)
-    if session.info.get(_PENDING):
+    if has_pending_events(session):
         raise RuntimeError("ticket events logged for a ticket that is not in the session")
 
 
