@@ -54,6 +54,19 @@ def _clock(language: str, hour: int, minute: int) -> str:
     return str(format_time(time(hour, minute), "short", locale=_locale(language)))
 
 
+@cache
+def _month_day(language: str, month: int, day: int) -> str:
+    """A day this year without the year (11월 24일 / Nov 24), as Babel formats it slowly.
+    2000 is a leap year: every month and day is a date in it."""
+    return str(format_skeleton("MMMd", date(2000, month, day), locale=_locale(language)))
+
+
+@cache
+def _moment_pattern(language: str) -> str:
+    """How the locale joins a day and a time of day: {1} the day, {0} the time."""
+    return str(_locale(language).datetime_formats["medium"])
+
+
 def language_name(language: str) -> str:
     """The language's own name for itself (한국어, English, 中文), from CLDR."""
     return str(Locale.parse(language).display_name)
@@ -106,11 +119,10 @@ class Translator:
         if today is not None and local.date() == today:
             return clock
         if today is not None and local.year == today.year:
-            day = format_skeleton("MMMd", local, locale=self.locale)
+            day = _month_day(self.language, local.month, local.day)
         else:
             day = self.day(local.date())
-        pattern = str(self.locale.datetime_formats["medium"])
-        return pattern.replace("{1}", day).replace("{0}", clock)
+        return _moment_pattern(self.language).replace("{1}", day).replace("{0}", clock)
 
     def duration(self, value: timedelta) -> str:
         """A span as this locale says it, to its two largest units (1시간 30분 / 1 hr 30 min /

@@ -3,7 +3,7 @@
 from concurrent.futures import Executor
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -203,13 +203,14 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
+    # A plain text report, the commonest update, meets its handler after two checks.
+    describing = StateFilter(ReportFor.describing)
+    router.message.register(describe_device, describing, or_f(TEXT, PHOTO, IMAGE_FILE))
+    router.message.register(report_text, TEXT)
     router.message.register(my_tickets, Command("my"))
-    for content in (TEXT, PHOTO, IMAGE_FILE):
-        router.message.register(describe_device, StateFilter(ReportFor.describing), content)
     router.message.register(report_photo, PHOTO)
     router.message.register(report_photo, IMAGE_FILE)
     router.callback_query.register(new_report_for_device, AssetCb.filter())
-    router.message.register(report_text, TEXT)
     router.callback_query.register(ticket_action, TicketCb.filter(F.action.in_(REPORTER_ACTIONS)))
     router.callback_query.register(urgency_picked, UrgencyCb.filter())
     return router
