@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, false, func, select, update
+from sqlalchemy import ColumnElement, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dispatch.policy import (
@@ -117,45 +117,58 @@ async def waiting_pool(session: AsyncSession) -> list[Ticket]:
     return [by_id[item.ticket_id] for item in _items(tickets)]
 
 
-async def _queue_order(session: AsyncSession, where: ColumnElement[bool]) -> list[int]:
-    """The ids of one queue in order, from the four columns that order it."""
+_Queue = int | None
+"""An engineer's queue by their id, None for the waiting pool."""
+
+
+def _queue_key(status: TicketStatus, assignee_id: int | None) -> _Queue | Literal["none"]:
+    """The queue a ticket stands in; "none" once it has left every queue."""
+    if status in QUEUED_STATUSES and assignee_id is not None:
+        return assignee_id
+    return None if status in WAITING_STATUSES else "none"
+
+
+async def _queues(session: AsyncSession, wanted: set[_Queue]) -> dict[_Queue, dict[int, int]]:
+    """The places in each of these queues, read in one query from the columns that order
+    them (a batch's tickets stand in every engineer's queue: one query each added up)."""
+    if not wanted:
+        return {}
+    engineers = [queue for queue in wanted if queue is not None]
+    where: list[ColumnElement[bool]] = []
+    if engineers:
+        where.append(Ticket.assignee_id.in_(engineers) & Ticket.status.in_(QUEUED_STATUSES))
+    if None in wanted:
+        where.append(Ticket.status.in_(WAITING_STATUSES))
     rows = await session.execute(
-        select(Ticket.id, Department.priority, Ticket.urgency, Ticket.created_at)
+        select(
+            Ticket.status,
+            Ticket.assignee_id,
+            Ticket.id,
+            Department.priority,
+            Ticket.urgency,
+            Ticket.created_at,
+        )
         .join(Department, Ticket.department_id == Department.id)
-        .where(where)
+        .where(or_(*where))
     )
-    return [item.ticket_id for item in order_queue(QueueItem(*row) for row in rows)]
-
-
-def _queue_of(ticket: Ticket) -> int | Literal["none"] | None:
-    """The queue a ticket stands in: its assignee's id, None for the waiting pool, "none" once
-    it has left every queue."""
-    if ticket.status in QUEUED_STATUSES and ticket.assignee_id is not None:
-        return ticket.assignee_id
-    return None if ticket.status in WAITING_STATUSES else "none"
+    items: dict[_Queue, list[QueueItem]] = {queue: [] for queue in wanted}
+    for status, assignee_id, ticket_id, priority, urgency, created_at in rows:
+        queue = _queue_key(status, assignee_id)
+        assert queue != "none"  # the query reads queued and waiting tickets only
+        items[queue].append(QueueItem(ticket_id, priority, urgency, created_at))
+    return {queue: places(i.ticket_id for i in order_queue(q)) for queue, q in items.items()}
 
 
 async def queue_positions(
     session: AsyncSession, tickets: Iterable[Ticket]
 ) -> dict[int, int | None]:
-    """Tickets ahead of each of these in its queue (None once it has left every queue), each
-    queue read once however many of the tickets stand in it."""
-    queues: dict[int | None, dict[int, int]] = {}
-    positions: dict[int, int | None] = {}
-    for ticket in tickets:
-        queue = _queue_of(ticket)
-        if queue == "none":
-            positions[ticket.id] = None
-            continue
-        if queue not in queues:
-            where = (
-                Ticket.status.in_(WAITING_STATUSES)
-                if queue is None
-                else (Ticket.assignee_id == queue) & Ticket.status.in_(QUEUED_STATUSES)
-            )
-            queues[queue] = places(await _queue_order(session, where))
-        positions[ticket.id] = queues[queue][ticket.id]
-    return positions
+    """Tickets ahead of each of these in its queue (None once it has left every queue)."""
+    keys = {ticket.id: _queue_key(ticket.status, ticket.assignee_id) for ticket in tickets}
+    queues = await _queues(session, {key for key in keys.values() if key != "none"})
+    return {
+        ticket_id: None if key == "none" else queues[key][ticket_id]
+        for ticket_id, key in keys.items()
+    }
 
 
 async def queue_position(session: AsyncSession, ticket: Ticket) -> int | None:
