@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dispatch.queues import engineer_queue, queue_position, serialize_dispatch
+from bot.dispatch.queues import engineer_queue, queue_position, queue_positions, serialize_dispatch
 from bot.domain.enums import TicketStatus, Urgency
 from bot.domain.ticket_flow import Action, ConcurrentChange, IllegalTransition, NotAllowed
 from bot.models import Department, Staff, TicketEvent
@@ -297,3 +297,36 @@ async def test_the_dispatch_lock_holds_a_second_dispatch_until_the_first_commits
         await first.commit()
         await asyncio.wait_for(waiting, 10)
         await second.commit()
+
+
+async def test_positions_in_several_queues_at_once_match_each_asked_alone(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001, 9002)
+    ward_a = await nurse_in(hospital, clock, 7001, "내과 병동")
+    ward_b = await nurse_in(hospital, clock, 7002, "외과 병동")
+    a1, a2, b1, b2 = [
+        (await service.report(nurse, text)).ticket
+        for nurse, text in (
+            (ward_a, "PC"),
+            (ward_a, "프린터"),
+            (ward_b, "모니터"),
+            (ward_b, "스캐너"),
+        )
+    ]
+    await service.set_urgency(ward_a, a2.id, Urgency.CRITICAL)  # jumps ahead of a1
+    await service.act(ward_b, b1.id, Action.CANCEL)
+    for engineer in (9001, 9002):
+        await service.set_duty(await person(hospital, engineer), False)
+    w1, w2 = [(await service.report(ward_a, text)).ticket for text in ("키오스크", "태블릿")]
+    assert [t.assignee_id is None for t in (w1, w2)] == [True, True], "nobody on duty: they wait"
+    assert len({t.assignee_id for t in (a1, a2, b2)}) == 1, "the last off duty kept every job"
+    b2.assignee = await person(hospital, 9001 if a1.assignee.telegram_id == 9002 else 9002)
+    await hospital.flush()  # two engineers' queues and the waiting pool
+    tickets = [a1, a2, b1, b2, w1, w2]
+
+    positions = await queue_positions(hospital, tickets)
+
+    assert positions == {t.id: await queue_position(hospital, t) for t in tickets}
+    assert [positions[t.id] for t in tickets] == [1, 0, None, 0, 0, 1]
