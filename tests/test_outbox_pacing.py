@@ -9,13 +9,14 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.models import OutboxMessage, OutboxStatus
@@ -141,6 +142,37 @@ async def test_a_row_waiting_for_a_retry_holds_back_the_later_rows_of_its_chat(
     texts = [c.params["text"] for c in delivered(tg) if c.params["chat_id"] == 7001]
     assert texts == ["먼저", "나중"]
     assert delivered(tg)[0].params["chat_id"] == 7002
+
+
+async def test_outcomes_are_written_a_few_rows_at_a_time_not_one_by_one(
+    tg: FakeTelegram,
+    bot: Bot,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Unpaced, sends finish faster than a write: the rows tried meanwhile wait for the next
+    write of at least `concurrency` rows, instead of every worker writing its own few."""
+    await queue(sessionmaker, [(7000 + n, f"알림 {n}") for n in range(60)])
+    writes: list[int] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            writes.append(len(params) if many else 1)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        sender = OutboxSender(
+            bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=1e9
+        )
+        assert await sender.drain() == 60
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert sum(writes) == 60
+    assert all(rows >= sender.concurrency for rows in writes[:-1]), writes
+    assert sorted(c.params["chat_id"] for c in delivered(tg)) == [7000 + n for n in range(60)]
+    async with sessionmaker() as session:
+        statuses = set(await session.scalars(select(OutboxMessage.status)))
+    assert statuses == {OutboxStatus.SENT}
 
 
 async def test_stop_lets_the_batch_in_hand_finish(

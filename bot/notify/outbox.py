@@ -339,16 +339,20 @@ class OutboxSender:
 
     async def _send_all(self, pending: deque[_Due], done: _Pass) -> None:
         """Send the rows `pending` (one per chat, in id order) with up to `concurrency` in
-        flight; what became of them is written `concurrency` at a time: a send holds no
-        connection, and a crash repeats at most those few messages."""
+        flight; what became of them is written `concurrency` or more at a time: a send holds
+        no connection, and a crash repeats at most those few messages. One worker records
+        while the others go on sending; the rows tried meanwhile wait for its next write
+        rather than each making a small one."""
         tried: list[_Due] = []
         recording = asyncio.Lock()
 
-        async def record() -> None:
+        async def record(final: bool = False) -> None:
+            if recording.locked() and not final:
+                return  # the worker recording now takes these too
             async with recording:
-                batch = tried[:]
-                del tried[:]
-                if batch:
+                while tried and (final or len(tried) >= self.concurrency):
+                    batch = tried[:]
+                    del tried[:]
                     await self._record(batch)
 
         async def worker() -> None:
@@ -373,7 +377,7 @@ class OutboxSender:
         try:
             results = await asyncio.gather(*workers, return_exceptions=True)
         finally:
-            await record()
+            await record(final=True)
         if failures := [r for r in results if isinstance(r, BaseException)]:
             raise failures[0]
 
