@@ -6,9 +6,11 @@
 - The least bot: the least a report can cost and still keep issue 7's rules, on the design
   card's stack. One handler; the report and both its messages are written in one transaction
   (SQLAlchemy Core, one statement each, a batch for every report waiting, as the intake
-  batches), and a sender reads the pending messages, posts them as JSON and marks them sent.
-  No middlewares, no routing by role, no ORM, no dispatch, no ETA, no per-chat order: what is
-  left is aiogram, the database round trips an outbox needs, and the two sends.
+  batches), the job message to one of `ENGINEERS` chats in turn; a sender reads the oldest
+  pending message of every chat (Telegram allows about one a second per chat, so one chat's
+  messages go in order, one a pass, as the app's sender sends them), posts them as JSON and
+  marks them sent. No middlewares, no routing by role, no ORM, no dispatch, no ETA: what is
+  left is aiogram, the database round trips an outbox needs, and the sends.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    func,
     insert,
     select,
     update,
@@ -42,7 +45,10 @@ from bot.notify.outbox import DeliverySession
 from tests.fake_telegram import FakeTelegram
 
 OBSERVER = 299_999
-"""The chat the echo bot sends its copies to, and the least bot its job messages."""
+"""The chat the echo bot sends its copies to."""
+ENGINEERS = 8
+"""The least bot's job chats (OBSERVER and the ones below it), as many as the app has on duty
+in bench/intake.py."""
 COPY = "copy"
 SENDS_IN_FLIGHT = 8
 """As the app's sender (OutboxSender.CONCURRENCY)."""
@@ -130,7 +136,8 @@ class _LeastDesk:
                 messages = []
                 for (chat, _, _), number in zip(batch, numbers, strict=True):
                     messages.append({"chat_id": chat, "text": f"{ACK}{number}"})
-                    messages.append({"chat_id": OBSERVER, "text": f"새 작업 #{number}"})
+                    job = {"chat_id": OBSERVER - number % ENGINEERS, "text": f"새 작업 #{number}"}
+                    messages.append(job)
                 await conn.execute(insert(_outbox), messages)
             self._wake.set()
             for (_, _, future), number in zip(batch, numbers, strict=True):
@@ -143,7 +150,12 @@ class _LeastDesk:
             await delivery.send_text(self.bot, chat, text, None)
 
     async def deliver(self, delivery: DeliverySession) -> None:
-        """Send what is pending, oldest first, a hundred at a time, until cancelled."""
+        """Send the oldest pending message of every chat, a hundred at a time, until cancelled."""
+        heads = (
+            select(func.min(_outbox.c.id))
+            .where(_outbox.c.sent.is_(False))
+            .group_by(_outbox.c.chat_id)
+        )
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -152,7 +164,7 @@ class _LeastDesk:
                     rows = (
                         await conn.execute(
                             select(_outbox.c.id, _outbox.c.chat_id, _outbox.c.text)
-                            .where(_outbox.c.sent.is_(False))
+                            .where(_outbox.c.id.in_(heads))
                             .order_by(_outbox.c.id)
                             .limit(100)
                         )
