@@ -12,12 +12,14 @@ from bot.clock import Clock
 from bot.db import create_sessionmaker
 from bot.models import Attachment, AttachmentKind, Ticket, VoiceNote
 from bot.services.voice_notes import (
+    HANDOVER,
     LEASE,
     MAX_ATTEMPTS,
     claim_waiting,
     done,
     give_back,
     put_off,
+    renew,
     take,
 )
 from tests.audio import needs_speech_tools, speech
@@ -91,6 +93,48 @@ async def test_a_claim_runs_out_and_a_put_off_note_waits_its_turn(
         clock.advance(seconds=LEASE.total_seconds() + 1)
         [last] = await claim_waiting(session, "d", clock.now(), 10)
         assert last.attempts == MAX_ATTEMPTS + 1 and last.given_up
+
+
+async def test_a_note_whose_hearing_never_starts_is_free_after_the_handover_not_a_lease(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    """A handler that outlived a stop: its note committed after the stop gave the notes back,
+    and no hearing starts for it. Another process takes it after HANDOVER."""
+    async with sessionmaker() as session:
+        await _take(session, clock, "stopped", "f1")
+        assert HANDOVER < LEASE
+        clock.advance(seconds=HANDOVER.total_seconds() - 1)
+        assert await claim_waiting(session, "b", clock.now(), 10) == []
+        clock.advance(seconds=2)
+        [note] = await claim_waiting(session, "b", clock.now(), 10)
+        await session.commit()
+        assert note.file_id == "f1" and not note.given_up
+
+
+async def test_a_hearing_that_starts_holds_its_note_for_a_lease(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    async with sessionmaker() as session:
+        note = await take(
+            session,
+            chat_id=5001,
+            user_id=5001,
+            file_id="f1",
+            language="ko",
+            owner="a",
+            now=clock.now(),
+        )
+        await _take(session, clock, "stalled", "f2")
+        assert await renew(session, note, "a", clock.now())
+        await session.commit()
+        clock.advance(seconds=HANDOVER.total_seconds() + 1)
+        [other] = await claim_waiting(session, "b", clock.now(), 10)
+        await session.commit()
+        assert other.file_id == "f2", "the renewed note stays with a"
+        assert not await renew(session, other, "stalled", clock.now()), "b took it meanwhile"
+        clock.advance(seconds=LEASE.total_seconds())
+        [late] = await claim_waiting(session, "c", clock.now(), 10)
+        assert late.id == note.id
 
 
 async def test_replicas_sweeping_at_once_share_the_notes_out(

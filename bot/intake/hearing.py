@@ -33,6 +33,7 @@ from bot.services.voice_notes import (
     done,
     give_back,
     put_off,
+    renew,
 )
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class Hearing:
         """Hear a note this process holds, in the background: its update is handled already,
         so the reporter's next message need not wait for the transcription."""
         if self._closing:
-            return  # the stop gives it back, for the next process
+            return  # the stop gives it back, or its first claim runs out (HANDOVER)
         task = asyncio.create_task(self._hear(note), name=f"voice-note-{note.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -139,6 +140,12 @@ class Hearing:
     async def _hear(self, note: NoteToHear) -> None:
         t = Translator(note.language)
         try:
+            async with self.sessionmaker() as session:
+                held = await renew(session, note, self.owner, self.clock.now())
+                await session.commit()
+            if not held:
+                log.warning("voice note %s: the claim ran out and passed on", note.id)
+                return
             reply = Reply(t("voice.given_up")) if note.given_up else await self._listen(note, t)
             await self._tell(note, reply)
         except Interrupted:

@@ -13,6 +13,11 @@ from bot.models import VoiceNote
 LEASE = timedelta(minutes=10)
 """How long a claim holds: a two-minute note takes about 25 s to hear, so only a process that
 died (or hangs) lets a claim run out."""
+HANDOVER = timedelta(seconds=30)
+"""How long a new note's first claim holds, from its update's commit until its hearing starts
+and renews the claim to LEASE. A handler that outlives a stop commits its note after the stop
+gave the process's notes back, or hands it to a hearing that no longer starts any: that note
+waits this long for another process, not a whole lease."""
 MAX_ATTEMPTS = 3
 """Claims that ended without a draft before the reporter is asked to send the note again."""
 
@@ -55,7 +60,8 @@ async def take(
     owner: str,
     now: datetime,
 ) -> NoteToHear:
-    """A new note, claimed by `owner`: part of the transaction that handles its update."""
+    """A new note, claimed by `owner` for HANDOVER: part of the transaction that handles its
+    update."""
     note = VoiceNote(
         chat_id=chat_id,
         user_id=user_id,
@@ -63,7 +69,7 @@ async def take(
         language=language,
         received_at=now,
         claimed_by=owner,
-        claimed_until=now + LEASE,
+        claimed_until=now + HANDOVER,
         attempts=1,
     )
     session.add(note)
@@ -86,6 +92,18 @@ async def claim_waiting(
         .execution_options(synchronize_session=False)
     )
     return sorted((NoteToHear(*row) for row in claimed), key=lambda note: note.id)
+
+
+async def renew(session: AsyncSession, note: NoteToHear, owner: str, now: datetime) -> bool:
+    """Hold the note for a LEASE from `now`, as its hearing starts; False if `owner` no longer
+    holds it (its claim ran out and another took it)."""
+    renewed = await session.execute(
+        update(VoiceNote)
+        .where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+        .values(claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 async def put_off(session: AsyncSession, note: NoteToHear, owner: str, until: datetime) -> None:
