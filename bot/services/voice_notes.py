@@ -5,7 +5,7 @@ bot/intake/hearing.py)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import VoiceNote
@@ -48,6 +48,11 @@ _COLUMNS = (
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(VoiceNote.claimed_until.is_(None), VoiceNote.claimed_until < now)
+
+
+def _held(note: NoteToHear, owner: str) -> ColumnElement[bool]:
+    """The note's row, while `owner` still holds it."""
+    return and_(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
 
 
 async def take(
@@ -99,7 +104,7 @@ async def renew(session: AsyncSession, note: NoteToHear, owner: str, now: dateti
     holds it (its claim ran out and another took it)."""
     renewed = await session.execute(
         update(VoiceNote)
-        .where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+        .where(_held(note, owner))
         .values(claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
@@ -110,7 +115,7 @@ async def put_off(session: AsyncSession, note: NoteToHear, owner: str, until: da
     """Let go of a note that failed (Telegram down, say), to be claimed again after `until`."""
     await session.execute(
         update(VoiceNote)
-        .where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
+        .where(_held(note, owner))
         .values(claimed_by=None, claimed_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -131,7 +136,5 @@ async def give_back(session: AsyncSession, owner: str) -> int:
 async def done(session: AsyncSession, note: NoteToHear, owner: str) -> bool:
     """Drop the note, its reply written in the same transaction; False if `owner` no longer
     holds it (its claim ran out and passed to another, whose reply counts)."""
-    dropped = await session.execute(
-        delete(VoiceNote).where(VoiceNote.id == note.id, VoiceNote.claimed_by == owner)
-    )
+    dropped = await session.execute(delete(VoiceNote).where(_held(note, owner)))
     return bool(dropped.rowcount)  # type: ignore[attr-defined]
