@@ -47,7 +47,8 @@ class Roster:
 
     @classmethod
     async def read(cls, session: AsyncSession) -> "Roster":
-        engineers = (await session.scalars(select(Staff).where(Staff.role == Role.ENGINEER))).all()
+        query = Staff.with_zones().where(Staff.role == Role.ENGINEER)
+        engineers = (await session.scalars(query)).unique().all()
         rows = await session.execute(
             select(Ticket.assignee_id, Ticket.urgency, func.count())
             .where(Ticket.status.in_(QUEUED_STATUSES), Ticket.assignee_id.is_not(None))

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, Column, ForeignKey, Select, String, Table, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from bot.domain.enums import Role
 from bot.models.base import Base, str_enum
@@ -53,6 +53,13 @@ class Staff(Base):
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     zones: Mapped[list[Zone]] = relationship(secondary=staff_zones, lazy="selectin")
+
+    @classmethod
+    def with_zones(cls) -> Select["Staff"]:
+        """Staff with their zones in the same query (read it with `.unique()`): the zones' own
+        second query (selectin) cost a round trip per read, and every update looks its sender
+        up, every batch of reports reads its reporters and the engineers."""
+        return select(cls).options(joinedload(cls.zones))
 
     @property
     def zone_names(self) -> frozenset[str]:

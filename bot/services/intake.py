@@ -165,7 +165,8 @@ class _Loaded:
         async def by_id(model: type[_Row], ids: set[int]) -> dict[int, _Row]:
             if not ids:
                 return {}
-            rows = await session.scalars(select(model).where(model.id.in_(ids)))
+            query = Staff.with_zones() if model is Staff else select(model)
+            rows = await session.scalars(query.where(model.id.in_(ids)))
             return {row.id: row for row in rows.unique()}
 
         return cls(

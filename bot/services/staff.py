@@ -3,23 +3,16 @@
 import asyncio
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.domain.enums import Role
 from bot.models import Department, Staff
 
 
-def _with_zones() -> Select[Staff]:
-    """Staff with their zones in the same query: the zones' usual second query (selectin) cost
-    a round trip per lookup, and every update looks its sender up."""
-    return select(Staff).options(joinedload(Staff.zones))
-
-
 async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
-    found = await session.scalars(_with_zones().where(Staff.telegram_id == telegram_id))
+    found = await session.scalars(Staff.with_zones().where(Staff.telegram_id == telegram_id))
     return found.unique().one_or_none()
 
 
@@ -53,7 +46,8 @@ class SenderLookup:
             batch, self._waiting = self._waiting, {}
             try:
                 async with self.sessionmaker() as session:
-                    found = await session.scalars(_with_zones().where(Staff.telegram_id.in_(batch)))
+                    query = Staff.with_zones().where(Staff.telegram_id.in_(batch))
+                    found = await session.scalars(query)
                     staff = {s.telegram_id: s for s in found.unique()}
                     session.expunge_all()
             except Exception as exc:
