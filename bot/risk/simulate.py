@@ -146,15 +146,30 @@ def simulate(
         if engineer is not None:
             free[engineer] += service[j]
             done[j] = free[engineer]
-    columns = np.arange(replications)
-    pools: dict[str | None, npt.NDArray[np.intp]] = {}
+    pools: dict[str | None, tuple[int, ...]] = {}
+    queued: Queued = []
     for j, job in enumerate(ordered):
-        if holders[j] is not None:
-            continue
-        pool = pools.get(job.zone)
-        if pool is None:
-            in_zone = [i for i, e in enumerate(working) if job.zone in e.zones]
-            pool = pools[job.zone] = np.array(in_zone or range(len(working)), dtype=np.intp)
+        if holders[j] is None:
+            if job.zone not in pools:
+                in_zone = [i for i, e in enumerate(working) if job.zone in e.zones]
+                pools[job.zone] = tuple(in_zone or range(len(working)))
+            queued.append((j, pools[job.zone]))
+    serve = _serve_by_pool if _apart(set(pools.values())) else _serve_in_turn
+    serve(queued, free, service, done)
+    return _report(ordered, done, now, len(on_duty))
+
+
+Queued = list[tuple[int, tuple[int, ...]]]
+"""The jobs not started yet, in queue order: (row of `service` and `done`, rows of `free` of the
+engineers who may take it)."""
+
+
+def _serve_in_turn(queued: Queued, free: Floats, service: Floats, done: Floats) -> None:
+    """Each job to whichever engineer of its pool is free first, in every replication."""
+    columns = np.arange(free.shape[1])
+    arrays = {pool: np.array(pool, dtype=np.intp) for pool in {pool for _, pool in queued}}
+    for j, key in queued:
+        pool = arrays[key]
         if pool.size == 1:
             free[pool[0]] += service[j]
             done[j] = free[pool[0]]
@@ -162,7 +177,29 @@ def simulate(
         waits = free[pool]
         first = waits.argmin(axis=0)  # ties go to the engineer listed first
         done[j] = free[pool[first], columns] = waits[first, columns] + service[j]
-    return _report(ordered, done, now, len(on_duty))
+
+
+def _serve_by_pool(queued: Queued, free: Floats, service: Floats, done: Floats) -> None:
+    """`_serve_in_turn` when no engineer is in two pools (each covers one zone, say), about three
+    times faster. A pool is then a group of identical servers that no other job touches, so
+    what a job meets is only the set of its pool's free times, not who holds which: kept
+    sorted in every replication, the first is when the job starts, and its end is merged back
+    in by a min/max pass. The done times are exactly `_serve_in_turn`'s."""
+    ahead = {pool: np.sort(free[list(pool)], axis=0) for pool in {pool for _, pool in queued}}
+    for j, pool in queued:
+        times = ahead[pool]
+        end = times[0] + service[j]
+        done[j] = end
+        for i in range(1, len(times)):
+            np.minimum(times[i], end, out=times[i - 1])
+            np.maximum(times[i], end, out=end)
+        times[-1] = end
+
+
+def _apart(pools: set[tuple[int, ...]]) -> bool:
+    """No engineer is in two of these pools."""
+    members = [i for pool in pools for i in pool]
+    return len(members) == len(set(members))
 
 
 def _holder(job: OpenJob, index: dict[int, int]) -> int | None:
