@@ -1,4 +1,6 @@
-"""Routers by role; the order matters: role routers first, the polite fallback last.
+"""Routers by role; the order matters: role routers first, the polite fallback last. A ward
+user's text, the commonest update, crosses the commands' router (common) and then meets its
+handler on the ward users' (reporter, which voice notes join).
 
 Routers are built fresh per dispatcher: an aiogram router attaches to one parent only, and
 tests (or replicas in one process) run several dispatchers.
@@ -15,21 +17,17 @@ from bot.handlers import (
     forms,
     handover,
     knowledge,
-    language,
     reminders,
     repair_report,
     reporter,
     spares,
     supervisor,
     vendor,
-    voice,
     whatif,
 )
 
 ORDER = (
     common,
-    language,
-    voice,
     reporter,
     engineer,
     reminders,

@@ -1,4 +1,5 @@
-"""Commands for everyone: /start, /help, choosing a department."""
+"""Commands for everyone, strangers included: /start, /help, /language (every answer, notice
+and the dashboard follow the choice) and choosing a department."""
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -17,11 +18,11 @@ from bot.handlers.fallback import unsupported
 from bot.handlers.replies import help_text, set_text
 from bot.handlers.scanning import PHOTO_KEY, offer_binding, offer_report, photo_attachments
 from bot.i18n import Translator
-from bot.keyboards import DeptAction, DeptCb, departments_keyboard
+from bot.keyboards import DeptAction, DeptCb, LanguageCb, departments_keyboard, language_keyboard
 from bot.models import Staff
 from bot.services.assets import asset_by_code
 from bot.services.audit import join_by_invite
-from bot.services.staff import departments_page, register_reporter, set_department
+from bot.services.staff import departments_page, register_reporter, set_department, set_language
 from bot.services.tickets import TicketService
 from bot.unit_of_work import UnitOfWork
 
@@ -201,6 +202,33 @@ async def department_picked(
         await set_text(callback.message, t("start.department_set", department=department.name))
 
 
+# --- /language ----------------------------------------------------------------------------
+
+
+async def choose_language(message: Message, t: Translator) -> None:
+    await message.answer(t("language.choose"), reply_markup=language_keyboard())
+
+
+async def language_picked(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    session: AsyncSession,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> None:
+    user = callback.from_user
+    staff, new = await set_language(session, clock, user.id, user.full_name, callback_data.language)
+    await uow.commit()
+    t = Translator(staff.language)
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    await set_text(callback.message, t("language.changed"))
+    if new:
+        await callback.message.answer(t("start.welcome_new", name=staff.name))
+        await ask_department(callback.message, session, t)
+
+
 def has_nul(message: Message) -> bool:
     """No Telegram client types U+0000, and PostgreSQL cannot store it in text."""
     return "\x00" in (message.text or message.caption or "")
@@ -218,6 +246,8 @@ def build_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
     router.message.register(change_department, Command("department"))
+    router.message.register(choose_language, Command("language"))
     router.callback_query.register(department_page, DeptCb.filter(F.action == DeptAction.PAGE))
     router.callback_query.register(department_picked, DeptCb.filter(F.action == DeptAction.PICK))
+    router.callback_query.register(language_picked, LanguageCb.filter())
     return router

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action
 from bot.filters import IMAGE_FILE, PHOTO, TEXT, RoleIs
+from bot.handlers import voice
 from bot.handlers.common import keep_draft
 from bot.handlers.media import picture_file, read_picture
 from bot.handlers.replies import set_buttons
@@ -203,7 +204,9 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
-    # A plain text report, the commonest update, meets its handler after two checks.
+    voice.register(router)
+    # A plain text report, the commonest update, meets its handler after four checks, all on
+    # this router: a voice note, a correction's state, a description's state, a text.
     describing = StateFilter(ReportFor.describing)
     router.message.register(describe_device, describing, or_f(TEXT, PHOTO, IMAGE_FILE))
     router.message.register(report_text, TEXT)

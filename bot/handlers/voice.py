@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.domain.enums import Role
 from bot.domain.ticket_flow import DomainError
-from bot.filters import TEXT, VOICE, RoleIs
+from bot.filters import TEXT, VOICE
 from bot.handlers.media import MAX_DOWNLOAD, FileTooLarge
 from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
@@ -113,11 +112,9 @@ async def corrected_text(
     await _file(staff, message.text or "", session, state, intake, uow)
 
 
-def build_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(RoleIs(Role.REPORTER))
-    router.callback_query.filter(RoleIs(Role.REPORTER))
+def register(router: Router) -> None:
+    """On the ward users' router (`bot.handlers.reporter`), ahead of its text report, which
+    would take a correction's text; a plain text then crosses one router fewer."""
     router.message.register(report_voice, VOICE)
     router.callback_query.register(voice_choice, VoiceCb.filter())
     router.message.register(corrected_text, StateFilter(VoiceDraft.correcting), TEXT)
-    return router
