@@ -33,6 +33,7 @@ from bot.leader import Leadership
 from bot.middlewares import (
     FloodGuard,
     PerUserOrderMiddleware,
+    SenderInSession,
     StaffMiddleware,
     UnitOfWorkMiddleware,
     UpdatesInHand,
@@ -151,6 +152,9 @@ def build_dispatcher(
     dp.update.outer_middleware(
         StaffMiddleware(SenderLookup(sessionmaker), settings.default_language)
     )
+    for name, observer in dp.observers.items():
+        if name not in {"update", "error"}:  # errors are told in the reader's language only
+            observer.middleware(SenderInSession())
     dp.include_routers(*get_routers())
     return dp
 

@@ -42,7 +42,8 @@ class UnitOfWork:
         Ends this one, which must have read only, so its connection is not held meanwhile."""
         session = self.session
         assert not (session.new or session.dirty or session.deleted), "hand over before writing"
-        await session.commit()
+        if session.in_transaction():  # a handler that read the sender as looked up began none
+            await session.commit()
         update_id, self.update_id = self.update_id, None
         return update_id
 

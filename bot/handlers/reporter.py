@@ -24,6 +24,7 @@ from bot.handlers.scanning import (
 )
 from bot.i18n import Translator
 from bot.keyboards import AssetCb, TicketCb, UrgencyCb
+from bot.middlewares import READS_SENDER
 from bot.models import Asset, Staff
 from bot.notify.render import ticket_params
 from bot.services.assets import asset_from_scans
@@ -209,7 +210,7 @@ def build_router() -> Router:
     # this router: a voice note, a correction's state, a description's state, a text.
     describing = StateFilter(ReportFor.describing)
     router.message.register(describe_device, describing, or_f(TEXT, PHOTO, IMAGE_FILE))
-    router.message.register(report_text, TEXT)
+    router.message.register(report_text, TEXT, flags=READS_SENDER)
     router.message.register(my_tickets, Command("my"))
     router.message.register(report_photo, PHOTO)
     router.message.register(report_photo, IMAGE_FILE)

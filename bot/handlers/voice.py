@@ -15,6 +15,7 @@ from bot.handlers.replies import set_buttons
 from bot.i18n import Translator
 from bot.intake.hearing import Hearing, VoiceDraft
 from bot.keyboards import VoiceAction, VoiceCb
+from bot.middlewares import READS_SENDER
 from bot.models import AttachmentKind, Department, Staff
 from bot.services.intake import Intake, ReportRequest
 from bot.services.voice_notes import take
@@ -117,4 +118,6 @@ def register(router: Router) -> None:
     would take a correction's text; a plain text then crosses one router fewer."""
     router.message.register(report_voice, VOICE)
     router.callback_query.register(voice_choice, VoiceCb.filter())
-    router.message.register(corrected_text, StateFilter(VoiceDraft.correcting), TEXT)
+    router.message.register(
+        corrected_text, StateFilter(VoiceDraft.correcting), TEXT, flags=READS_SENDER
+    )

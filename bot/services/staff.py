@@ -31,15 +31,15 @@ class SenderLookup:
         self._waiting: dict[int, list[asyncio.Future[Staff | None]]] = {}
         self._worker: asyncio.Task[None] | None = None
 
-    async def into(self, session: AsyncSession, telegram_id: int) -> Staff | None:
-        """The sender's staff record (None for a stranger), as of now, in `session`: merged
-        without a query, so the session needs no connection until the handler writes."""
+    async def find(self, telegram_id: int) -> Staff | None:
+        """The sender's staff record (None for a stranger), as of now, detached: every update of
+        the same sender waiting with this one gets the same object, so read it and merge it
+        into a session (`load=False`: no query) before changing it or linking it to rows."""
         future: asyncio.Future[Staff | None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(telegram_id, []).append(future)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="sender-lookup")
-        staff = await future
-        return None if staff is None else await session.merge(staff, load=False)
+        return await future
 
     async def _work(self) -> None:
         while self._waiting:
