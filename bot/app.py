@@ -153,7 +153,7 @@ def build_dispatcher(
         StaffMiddleware(SenderLookup(sessionmaker), settings.default_language)
     )
     for name, observer in dp.observers.items():
-        if name not in {"update", "error"}:  # errors are told in the reader's language only
+        if name not in {"update", "error"}:  # error handlers only reply, in the reader's language
             observer.middleware(SenderInSession())
     dp.include_routers(*get_routers())
     return dp
