@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
@@ -227,7 +228,6 @@ class TicketService:
         tickets = []
         for report, text, department in filed:
             ticket = Ticket(
-                helpers=[],
                 kind=report.kind,
                 reporter=report.reporter,
                 department=department,
@@ -239,6 +239,10 @@ class TicketService:
                 created_at=now,
                 updated_at=now,
             )
+            # No helpers yet, known rather than unloaded (a lazy load cannot run here), and as
+            # loaded state, not a change: an empty collection given to the constructor costs
+            # its flush bookkeeping for every ticket (~3 % of the intake bench's CPU).
+            set_committed_value(ticket, "helpers", [])
             self.session.add(ticket)
             self.log(
                 ticket,
