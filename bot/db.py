@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.asynccontextmanager
+async def opened(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session, as `async with sessionmaker()` gives one, closed in place if it began no
+    transaction: it then holds no connection, so closing it does no IO and needs neither the
+    greenlet nor the task of its own that AsyncSession's exit makes (~30 µs; most text
+    reports' update sessions, whose batch has a session of its own, are such)."""
+    session = sessionmaker()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            async with session:  # closed to completion, even if this task is cancelled meanwhile
+                pass
+        else:
+            session.sync_session.close()
 
 
 async def _server_execute(admin_url: str, *statements: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
+from bot.db import opened
 from bot.domain.ticket_flow import ConcurrentChange
 from bot.flood import FloodCounter, Verdict
 from bot.i18n import Translator, pick_language
@@ -146,7 +147,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 attempt += 1
 
     async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.sessionmaker() as session:
+        async with opened(self.sessionmaker) as session:
             update_id = event.update_id if isinstance(event, Update) else None
             uow = UnitOfWork(session, self.clock, update_id)
             data["session"] = session
