@@ -175,6 +175,38 @@ async def test_outcomes_are_written_a_few_rows_at_a_time_not_one_by_one(
     assert statuses == {OutboxStatus.SENT}
 
 
+async def test_fast_sends_are_recorded_at_most_ten_times_a_second(
+    tg: FakeTelegram,
+    bot: Bot,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """At 200 sends a second, `concurrency` rows are tried every 40 ms; a write waits for
+    `RECORD_EVERY` as well, so the outcomes go out in fewer, larger writes."""
+    await queue(sessionmaker, [(7000 + n, f"알림 {n}") for n in range(100)])
+    writes: list[tuple[float, int]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            writes.append((time.monotonic(), len(params) if many else 1))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        sender = OutboxSender(
+            bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=200.0
+        )
+        assert await sender.drain() == 100
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert sum(rows for _, rows in writes) == 100
+    assert len(writes) >= 4, writes  # half a second of sends
+    # Each write but the pass's last waited for the span (timed here at its statement, after
+    # its connection's checkout: a few ms of slack).
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(writes[:-1])]
+    assert min(gaps) >= sender.RECORD_EVERY - 0.015, gaps
+    assert sorted(c.params["chat_id"] for c in delivered(tg)) == [7000 + n for n in range(100)]
+
+
 async def test_stop_lets_the_batch_in_hand_finish(
     tg: FakeTelegram, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

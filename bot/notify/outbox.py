@@ -229,6 +229,10 @@ class OutboxSender:
     """Messages a second to one chat: Telegram asks for no more than about one."""
     CONCURRENCY = 8
     """Sends in flight at once (none holds a database connection)."""
+    RECORD_EVERY = 0.1
+    """Seconds between two writes of what became of the sends, at least: a write waits for
+    `concurrency` rows and for this, so above ~80 sends a second (the bench's unpaced sender, a
+    raised limit) writes stay ten a second. At Telegram's 30 a second the rows rule."""
 
     def __init__(
         self,
@@ -339,20 +343,27 @@ class OutboxSender:
 
     async def _send_all(self, pending: deque[_Due], done: _Pass) -> None:
         """Send the rows `pending` (one per chat, in id order) with up to `concurrency` in
-        flight; what became of them is written `concurrency` or more at a time: a send holds
-        no connection, and a crash repeats at most those few messages. One worker records
-        while the others go on sending; the rows tried meanwhile wait for its next write
-        rather than each making a small one."""
+        flight; what became of them is written `concurrency` or more at a time, and at most
+        every `RECORD_EVERY`: a send holds no connection, and a crash repeats at most the
+        messages of one such span. One worker records while the others go on sending; the
+        rows tried meanwhile wait for its next write rather than each making a small one."""
         tried: list[_Due] = []
         recording = asyncio.Lock()
+        clock = asyncio.get_running_loop().time
+        written = clock()
+
+        def due() -> bool:
+            return len(tried) >= self.concurrency and clock() - written >= self.RECORD_EVERY
 
         async def record(final: bool = False) -> None:
+            nonlocal written
             if recording.locked() and not final:
                 return  # the worker recording now takes these too
             async with recording:
-                while tried and (final or len(tried) >= self.concurrency):
+                while tried and (final or due()):
                     batch = tried[:]
                     del tried[:]
+                    written = clock()
                     await self._record(batch)
 
         async def worker() -> None:
@@ -370,7 +381,7 @@ class OutboxSender:
                             done.settled += 1
                     finally:
                         tried.append(row)
-                if len(tried) >= self.concurrency:
+                if due():
                     await record()
 
         workers = [worker() for _ in range(min(self.concurrency, len(pending)))]
