@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.dispatch.queues import engineer_queue, queue_position, queue_positions, serialize_dispatch
 from bot.domain.enums import TicketStatus, Urgency
 from bot.domain.ticket_flow import Action, ConcurrentChange, IllegalTransition, NotAllowed
-from bot.models import Department, Staff, TicketEvent
+from bot.models import Asset, Department, Staff, Ticket, TicketEvent, ticket_helpers
 from bot.services.staff import register_reporter
 from bot.services.tickets import NeedsDepartment, TicketService
 from tests.conftest import FakeClock
@@ -60,6 +60,42 @@ async def test_report_with_nobody_on_duty_waits_and_alerts_supervisors(
         (9002, "job.assigned"),
         (5001, "ticket.assigned"),
     }
+
+
+async def test_a_new_ticket_names_its_reporter_department_and_device_in_its_row(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    """They are given to a new ticket as loaded state (`_known`): the row must still say them,
+    and its helpers must still take a first helper."""
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001)
+    nurse = await person(hospital, 5001)
+    printer = await hospital.scalar(select(Asset).where(Asset.code == "PR-0001"))
+    assert printer is not None
+    ticket = (await service.report(nurse, "용지 걸림", asset=printer)).ticket
+    assert ticket is not None
+    assert (ticket.reporter, ticket.asset, ticket.department) == (
+        nurse,
+        printer,
+        printer.department,
+    )
+    assert ticket.helpers == []
+    row = (
+        await hospital.execute(
+            select(
+                Ticket.reporter_id, Ticket.department_id, Ticket.asset_id, Ticket.assignee_id
+            ).where(Ticket.id == ticket.id)
+        )
+    ).one()
+    engineer = await person(hospital, 9001)
+    assert tuple(row) == (nurse.id, printer.department_id, printer.id, engineer.id)
+    helper = await person(hospital, 9002)
+    ticket.helpers.append(helper)
+    await hospital.flush()
+    helpers = await hospital.execute(
+        select(ticket_helpers.c.staff_id).where(ticket_helpers.c.ticket_id == ticket.id)
+    )
+    assert helpers.scalars().all() == [helper.id]
 
 
 async def test_dispatch_prefers_the_zone_then_load(

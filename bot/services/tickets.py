@@ -146,6 +146,16 @@ def _job_key(ticket: Ticket, key: str = "job.assigned") -> str:
     return "job.inspection" if inspection else key
 
 
+def _known(ticket: Ticket, **related: Any) -> None:
+    """What a new ticket refers to, given as loaded state rather than as changes: its foreign
+    keys are set as columns, and the rows they name (and its empty helpers) are what reading
+    it would give. Its renderers then find them without a load (none can run here), and its
+    flush has no relationships to synchronise or collections to track (~5 % of the intake
+    bench's CPU)."""
+    for key, value in related.items():
+        set_committed_value(ticket, key, value)
+
+
 def actor_of(staff: Staff | None) -> Actor:
     return Actor(None, None) if staff is None else Actor(staff.id, staff.role)
 
@@ -229,9 +239,9 @@ class TicketService:
         for report, text, department in filed:
             ticket = Ticket(
                 kind=report.kind,
-                reporter=report.reporter,
-                department=department,
-                asset=report.asset,
+                reporter_id=report.reporter.id if report.reporter else None,
+                department_id=department.id,
+                asset_id=report.asset.id if report.asset else None,
                 device_type=report.asset.type if report.asset else report.device_type,
                 description=text,
                 urgency=report.urgency,
@@ -239,10 +249,13 @@ class TicketService:
                 created_at=now,
                 updated_at=now,
             )
-            # No helpers yet, known rather than unloaded (a lazy load cannot run here), and as
-            # loaded state, not a change: an empty collection given to the constructor costs
-            # its flush bookkeeping for every ticket (~3 % of the intake bench's CPU).
-            set_committed_value(ticket, "helpers", [])
+            _known(
+                ticket,
+                reporter=report.reporter,
+                department=department,
+                asset=report.asset,
+                helpers=[],
+            )
             self.session.add(ticket)
             self.log(
                 ticket,
