@@ -31,7 +31,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiohttp import ClientError, ClientTimeout
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -196,6 +196,20 @@ _RECORD = (
 """A row's outcome, as a Core executemany: the ORM's bulk update by primary key cost more."""
 
 
+_HEADS = (
+    select(*_Due.COLUMNS)
+    .where(
+        OutboxMessage.id.in_(
+            select(func.min(OutboxMessage.id))
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .group_by(OutboxMessage.chat_id)
+        )
+    )
+    .order_by(OutboxMessage.id)
+)
+"""The oldest pending row of every chat, as plain columns: one statement, built once."""
+
+
 @dataclass
 class _Pass:
     """What one pass over the outbox did and when another could do more."""
@@ -310,13 +324,8 @@ class OutboxSender:
         async with self._passing:
             done = _Pass()
             async with self.sessionmaker() as session:
-                heads = (
-                    await session.execute(
-                        select(*_Due.COLUMNS)
-                        .where(OutboxMessage.id.in_(self._oldest_pending()))
-                        .order_by(OutboxMessage.id)
-                    )
-                ).all()
+                connection = await session.connection()  # Core, as `_record`
+                heads = (await connection.execute(_HEADS)).all()
             db_now = self.clock.now()
             due: deque[_Due] = deque()
             for head in heads:
@@ -332,14 +341,6 @@ class OutboxSender:
             if due:
                 await self._send_all(due, done)
             return done
-
-    @staticmethod
-    def _oldest_pending() -> Select[int]:
-        return (
-            select(func.min(OutboxMessage.id))
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .group_by(OutboxMessage.chat_id)
-        )
 
     async def _send_all(self, pending: deque[_Due], done: _Pass) -> None:
         """Send the rows `pending` (one per chat, in id order) with up to `concurrency` in
