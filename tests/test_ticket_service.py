@@ -98,6 +98,20 @@ async def test_a_new_ticket_names_its_reporter_department_and_device_in_its_row(
     assert helpers.scalars().all() == [helper.id]
 
 
+async def test_a_reporter_added_in_the_same_transaction_is_named_in_the_row(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    """Not flushed yet when reporting: the reads before the ticket is made flush it first."""
+    ward = await hospital.scalar(select(Department).where(Department.name == "외과 병동"))
+    nurse = Staff(telegram_id=7009, name="새 간호사", department=ward, created_at=clock.now())
+    hospital.add(nurse)
+    ticket = (await TicketService(hospital, clock).report(nurse, "모니터 깜빡임")).ticket
+    assert ticket is not None
+    reporter_id = await hospital.scalar(select(Ticket.reporter_id).where(Ticket.id == ticket.id))
+    assert reporter_id is not None
+    assert reporter_id == nurse.id
+
+
 async def test_dispatch_prefers_the_zone_then_load(
     hospital: AsyncSession, clock: FakeClock
 ) -> None:

@@ -151,7 +151,8 @@ def _known(ticket: Ticket, **related: Any) -> None:
     keys are set as columns, and the rows they name (and its empty helpers) are what reading
     it would give. Its renderers then find them without a load (none can run here), and its
     flush has no relationships to synchronise or collections to track (~5 % of the intake
-    bench's CPU)."""
+    bench's CPU). The rows must have their ids by then (a pending one's would be written as
+    NULL): `report_all` reads the roster first, and that query flushes whatever is pending."""
     for key, value in related.items():
         set_committed_value(ticket, key, value)
 
