@@ -144,6 +144,25 @@ async def test_a_row_waiting_for_a_retry_holds_back_the_later_rows_of_its_chat(
     assert delivered(tg)[0].params["chat_id"] == 7002
 
 
+async def drained_writes(
+    engine: AsyncEngine, sender: OutboxSender, settled: int
+) -> list[tuple[float, int]]:
+    """Drain `sender` (`settled` rows sent); its writes of what became of them, as they reached
+    the database: (when, how many rows)."""
+    writes: list[tuple[float, int]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            writes.append((time.monotonic(), len(params) if many else 1))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await sender.drain() == settled
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    return writes
+
+
 async def test_outcomes_are_written_a_few_rows_at_a_time_not_one_by_one(
     tg: FakeTelegram,
     bot: Bot,
@@ -153,20 +172,8 @@ async def test_outcomes_are_written_a_few_rows_at_a_time_not_one_by_one(
     """Unpaced, sends finish faster than a write: the rows tried meanwhile wait for the next
     write of at least `concurrency` rows, instead of every worker writing its own few."""
     await queue(sessionmaker, [(7000 + n, f"알림 {n}") for n in range(60)])
-    writes: list[int] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
-            writes.append(len(params) if many else 1)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        sender = OutboxSender(
-            bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=1e9
-        )
-        assert await sender.drain() == 60
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    sender = OutboxSender(bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=1e9)
+    writes = [rows for _, rows in await drained_writes(engine, sender, 60)]
     assert sum(writes) == 60
     assert all(rows >= sender.concurrency for rows in writes[:-1]), writes
     assert sorted(c.params["chat_id"] for c in delivered(tg)) == [7000 + n for n in range(60)]
@@ -184,20 +191,10 @@ async def test_fast_sends_are_recorded_at_most_ten_times_a_second(
     """At 200 sends a second, `concurrency` rows are tried every 40 ms; a write waits for
     `RECORD_EVERY` as well, so the outcomes go out in fewer, larger writes."""
     await queue(sessionmaker, [(7000 + n, f"알림 {n}") for n in range(100)])
-    writes: list[tuple[float, int]] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
-            writes.append((time.monotonic(), len(params) if many else 1))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        sender = OutboxSender(
-            bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=200.0
-        )
-        assert await sender.drain() == 100
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    sender = OutboxSender(
+        bot, sessionmaker, SystemClock(), timedelta(seconds=2), overall_rate=200.0
+    )
+    writes = await drained_writes(engine, sender, 100)
     assert sum(rows for _, rows in writes) == 100
     assert len(writes) >= 4, writes  # half a second of sends
     # Each write but the pass's last waited for the span (timed here at its statement, after
