@@ -143,6 +143,15 @@ class _LeastDesk:
             for (_, _, future), number in zip(batch, numbers, strict=True):
                 future.set_result(number)
 
+    async def unsent(self) -> int:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.scalar(
+                    select(func.count()).select_from(_outbox).where(_outbox.c.sent.is_(False))
+                )
+                or 0
+            )
+
     async def _send(self, delivery: DeliverySession, queue: list[Any]) -> None:
         assert self.bot is not None
         while queue:
@@ -182,7 +191,7 @@ class _LeastDesk:
 
 
 @contextlib.asynccontextmanager
-async def least_bot(tg: FakeTelegram, url: str) -> AsyncIterator[None]:
+async def least_bot(tg: FakeTelegram, url: str) -> AsyncIterator[_LeastDesk]:
     """The least bot on the database `url` (its two tables made there)."""
     engine = create_engine(url)
     async with engine.begin() as conn:
@@ -200,7 +209,7 @@ async def least_bot(tg: FakeTelegram, url: str) -> AsyncIterator[None]:
             desk.bot = bot
             sending = asyncio.create_task(desk.deliver(delivery))
             try:
-                yield
+                yield desk
             finally:
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

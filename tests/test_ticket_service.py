@@ -10,9 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.dispatch.queues import engineer_queue, queue_position, queue_positions, serialize_dispatch
 from bot.domain.enums import TicketStatus, Urgency
 from bot.domain.ticket_flow import Action, ConcurrentChange, IllegalTransition, NotAllowed
-from bot.models import Asset, Department, Staff, Ticket, TicketEvent, ticket_helpers
+from bot.models import (
+    Asset,
+    AttachmentKind,
+    Department,
+    Staff,
+    Ticket,
+    TicketEvent,
+    ticket_helpers,
+)
+from bot.services.notices import ATTACHMENTS
 from bot.services.staff import register_reporter
-from bot.services.tickets import NeedsDepartment, TicketService
+from bot.services.tickets import NeedsDepartment, NewReport, TicketService
 from tests.conftest import FakeClock
 
 S = TicketStatus
@@ -110,6 +119,27 @@ async def test_a_reporter_added_in_the_same_transaction_is_named_in_the_row(
     reporter_id = await hospital.scalar(select(Ticket.reporter_id).where(Ticket.id == ticket.id))
     assert reporter_id is not None
     assert reporter_id == nurse.id
+
+
+async def test_a_batch_shows_the_attachments_button_only_on_reports_filed_with_one(
+    hospital: AsyncSession, clock: FakeClock
+) -> None:
+    """New tickets' attachments are known from their reports, not read back."""
+    service = TicketService(hospital, clock)
+    await on_duty(service, hospital, 9001, 9002)
+    nurse = await person(hospital, 5001)
+    photo = ((AttachmentKind.PHOTO, "file-photo-1"),)
+    outcomes = await service.report_all(
+        [
+            NewReport(nurse, "프린터 용지 걸림"),
+            NewReport(nurse, "모니터 화면 깨짐", attachments=photo),
+            NewReport(nurse, "키보드 고장"),
+        ]
+    )
+    jobs = [[n for n in o.notices if n.key == "job.assigned"] for o in outcomes]
+    assert [[ATTACHMENTS in n.buttons for n in job] for job in jobs] == [[False], [True], [False]]
+    again = await service.standing([o.ticket for o in outcomes if o.ticket is not None])
+    assert again.with_attachments == {outcomes[1].ticket.id}  # type: ignore[union-attr]
 
 
 async def test_dispatch_prefers_the_zone_then_load(

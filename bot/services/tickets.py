@@ -4,7 +4,7 @@ Every move goes through the transition table in `bot.domain.ticket_flow`, is sta
 and yields the notices that tell the people on the ticket what happened.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -236,7 +236,8 @@ class TicketService:
         # Read before the new tickets join the session: they are inserted once, assigned.
         await serialize_dispatch(self.session)
         roster = await Roster.read(self.session)
-        tickets = []
+        tickets: list[Ticket] = []
+        attached: list[Ticket] = []
         for report, text, department in filed:
             ticket = Ticket(
                 kind=report.kind,
@@ -269,8 +270,10 @@ class TicketService:
             )
             for attachment_kind, file_id in report.attachments:
                 self.attach(ticket, report.reporter, attachment_kind, file_id)
+            if report.attachments:
+                attached.append(ticket)
             tickets.append(ticket)
-        alerts, standing = await self._hand_out(tickets, roster)
+        alerts, standing = await self._hand_out(tickets, roster, attached=attached)
         outcomes = []
         for ticket, alert in zip(tickets, alerts, strict=True):
             outcome = Outcome(ticket)
@@ -409,11 +412,16 @@ class TicketService:
         return engineer
 
     async def _hand_out(
-        self, tickets: Sequence[Ticket], roster: Roster, exclude: frozenset[int] = frozenset()
+        self,
+        tickets: Sequence[Ticket],
+        roster: Roster,
+        exclude: frozenset[int] = frozenset(),
+        *,
+        attached: Collection[Ticket] | None = None,
     ) -> tuple[list[list[Notice]], Standing]:
         """Dispatch these tickets in order from one read of the engineers' loads (the caller
         holds the dispatch lock), then where they all stand; for each, the supervisors' alerts
-        if nobody could take it."""
+        if nobody could take it. `attached`: see `standing`."""
         supervisors: Sequence[Staff] | None = None
         alerts: list[list[Notice]] = []
         for ticket in tickets:
@@ -423,7 +431,7 @@ class TicketService:
             supervisors = supervisors if supervisors is not None else await self.supervisors()
             alerts.append(self._unassigned(ticket, supervisors))
         await self.session.flush()
-        return alerts, await self.standing(tickets)
+        return alerts, await self.standing(tickets, attached=attached)
 
     def _assign(
         self,
@@ -651,16 +659,24 @@ class TicketService:
         }
 
     async def standing(
-        self, tickets: Sequence[Ticket], *, eta: bool = True, attachments: bool = True
+        self,
+        tickets: Sequence[Ticket],
+        *,
+        eta: bool = True,
+        attachments: bool = True,
+        attached: Collection[Ticket] | None = None,
     ) -> Standing:
         """Positions always; the forecast (reporters' windows) and the attachments (engineers'
-        button) when asked for."""
+        button) when asked for. `attached`, the tickets known to have attachments (new ones,
+        filed with them), spares reading that."""
         positions = await queue_positions(self.session, tickets)
         windows = {}
         if eta and self.forecast is not None and any(t.status in OPEN_STATUSES for t in tickets):
             windows = await self.forecast.windows()
         with_attachments: set[int] = set()
-        if attachments:
+        if attached is not None:
+            with_attachments.update(t.id for t in attached)
+        elif attachments:
             ids = [t.id for t in tickets]
             found = select(Attachment.ticket_id).where(Attachment.ticket_id.in_(ids)).distinct()
             with_attachments.update((await self.session.scalars(found)).all())
