@@ -109,6 +109,23 @@ async def test_echo_and_command(fake: FakeTelegram, polling: Dispatcher) -> None
     assert call.token == "1000:TEST-token"
 
 
+async def test_forgetting_drops_what_was_sent_and_users_read_what_comes_next(
+    fake: FakeTelegram, polling: Dispatcher
+) -> None:
+    alice = fake.user(1, "Alice")
+    await alice.send_command("start")
+    await alice.expect("Choose a fruit")
+    await alice.press("Pear")
+    await alice.expect_answer("pear")
+    await alice.expect("Chosen: pear")
+    fake.forget()
+    assert (fake.calls, fake.outputs_to(1), fake.chat_messages(1)) == ([], [], [])
+    await alice.send_text("again")
+    assert (await alice.expect("echo: again")).method == "sendMessage"
+    sent = [c.params["text"] for c in fake.calls_to("sendMessage")]
+    assert (sent, fake.calls_to("answerCallbackQuery")) == (["echo: again"], [])
+
+
 async def test_keyboard_press_answer_and_edit(fake: FakeTelegram, polling: Dispatcher) -> None:
     bob = fake.user(2, "Bob")
     await bob.send_command("start")
