@@ -21,7 +21,8 @@ engineers' chats get theirs one at a time, in order (Telegram allows one a secon
 while the acks go to a different chat each. So the app and the least bot get about 1.2 messages
 a report through Telegram within a round, not two; the table's last rows say how many. Each bot
 then sends the rest of its outbox before the next round starts, so that no bot's sends run in
-another's timed round; the CPU that costs is reported too (all messages out).
+another's timed round; the CPU that costs is reported too (all messages out). The fake servers
+forget each round, so that what they record does not grow the heap every round collects.
 Each round times the four back to back and the ratios are taken round by round, so that a
 machine whose speed drifts during the run compares figures taken at the same time. The app
 runs with the outbox sender's own pacing lifted (this measures our code, not Telegram's 30
