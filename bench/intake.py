@@ -94,11 +94,9 @@ Unsent = Callable[[], Awaitable[int]]
 """How many messages a bot's outbox still holds."""
 
 
-def nothing_unsent() -> Unsent:
-    async def none() -> int:
-        return 0
-
-    return none
+async def nothing_unsent() -> int:
+    """The echo bot's outbox: it answers in its handler and keeps nothing back."""
+    return 0
 
 
 def app_unsent(app: App) -> Unsent:
@@ -189,7 +187,7 @@ async def rounds(
         least_bot(least_tg, url) as least,
         running(url, tg, paced=False) as app,
     ):
-        echoed, app_outbox = nothing_unsent(), app_unsent(app)
+        echoed, app_outbox = nothing_unsent, app_unsent(app)
         await on_duty(tg, engineers)
         await burst(echo_tg, echo_users[: args.warmup], same(COPY), same_text(COPY), echoed)
         await burst(least_tg, least_users[: args.warmup], same("워밍업"), is_ack, least.unsent)
