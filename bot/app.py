@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.flood import FloodCounter, MemoryFloodCounter, RedisFloodCounter
-from bot.handlers import get_routers
+from bot.handlers import include_handlers
 from bot.i18n import Translator
 from bot.intake.hearing import Hearing
 from bot.intake.listening import Transcriber
@@ -155,7 +155,7 @@ def build_dispatcher(
     for name, observer in dp.observers.items():
         if name not in {"update", "error"}:  # error handlers only reply, in the reader's language
             observer.middleware(SenderInSession())
-    dp.include_routers(*get_routers())
+    include_handlers(dp)
     return dp
 
 

@@ -1,12 +1,12 @@
 """Routers by role; the order matters: role routers first, the polite fallback last. A ward
-user's text, the commonest update, crosses the commands' router (common) and then meets its
-handler on the ward users' (reporter, which voice notes join).
+user's text with no form open, the commonest update, meets its handler on the dispatcher
+itself, ahead of them all (`reporter.register_plain_report`).
 
 Routers are built fresh per dispatcher: an aiogram router attaches to one parent only, and
 tests (or replicas in one process) run several dispatchers.
 """
 
-from aiogram import Router
+from aiogram import Dispatcher
 
 from bot.handlers import (
     admin,
@@ -45,5 +45,6 @@ ORDER = (
 )
 
 
-def get_routers() -> list[Router]:
-    return [m.build_router() for m in ORDER]
+def include_handlers(dispatcher: Dispatcher) -> None:
+    reporter.register_plain_report(dispatcher)
+    dispatcher.include_routers(*(m.build_router() for m in ORDER))

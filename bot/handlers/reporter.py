@@ -2,7 +2,7 @@
 
 from concurrent.futures import Executor
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import Role
 from bot.domain.ticket_flow import Action
-from bot.filters import IMAGE_FILE, PHOTO, TEXT, RoleIs
+from bot.filters import IMAGE_FILE, PHOTO, TEXT, OnLoop, RoleIs
 from bot.handlers import voice
-from bot.handlers.common import keep_draft
+from bot.handlers.common import has_nul, keep_draft
 from bot.handlers.media import picture_file, read_picture
 from bot.handlers.replies import set_buttons
 from bot.handlers.scanning import (
@@ -201,13 +201,30 @@ async def new_report_for_device(
         await ask_description(callback.message, state, t, tickets, asset, photo)
 
 
+def register_plain_report(dispatcher: Dispatcher) -> None:
+    """A ward user's text with no form open, the commonest update, on the dispatcher's own
+    observer: it meets its handler after four checks, ahead of every router, instead of
+    crossing two (`bench/intake.py`: +7 % reports/s, in a paired A/B). It is what the routers
+    below would do with it: the commands' router takes only commands and texts with a NUL, and
+    the ward users' router gives a text its report unless a description or a voice note's
+    correction is open."""
+    dispatcher.message.register(
+        report_text,
+        TEXT,
+        OnLoop(lambda m: not has_nul(m)),
+        StateFilter(None),
+        RoleIs(Role.REPORTER),
+        flags=READS_SENDER,
+    )
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(RoleIs(Role.REPORTER))
     router.callback_query.filter(RoleIs(Role.REPORTER))
     voice.register(router)
-    # A plain text report, the commonest update, meets its handler after four checks, all on
-    # this router: a voice note, a correction's state, a description's state, a text.
+    # A text with no form open was taken at the dispatcher (`register_plain_report`); one with
+    # a form open meets its handler here, or its report if it is another form's.
     describing = StateFilter(ReportFor.describing)
     router.message.register(describe_device, describing, or_f(TEXT, PHOTO, IMAGE_FILE))
     router.message.register(report_text, TEXT, flags=READS_SENDER)
