@@ -49,6 +49,8 @@ async def test_junk_input_gets_polite_answers_and_creates_nothing(
         (nurse.send_command("reboot_everything"), nurse, "알 수 없는 명령입니다"),
         (nurse.send_command("queue"), nurse, "알 수 없는 명령입니다"),  # engineers only
         (nurse.send_text("가" * 2001), nurse, "내용이 너무 깁니다 (2000자 이내"),
+        # PostgreSQL cannot store U+0000: refused ahead of the ward users' text report
+        (nurse.send_text("프린터\x00고장"), nurse, "이 형식은 받을 수 없습니다"),
         (engineer.send_text("프린터 고장"), engineer, "엔지니어 계정입니다"),
         (engineer.send_command("my"), engineer, "알 수 없는 명령입니다"),
         (
