@@ -34,6 +34,7 @@ from bot.middlewares import (
     FloodGuard,
     PerUserOrderMiddleware,
     SenderInSession,
+    ServicesMiddleware,
     StaffMiddleware,
     UnitOfWorkMiddleware,
     UpdatesInHand,
@@ -148,13 +149,14 @@ def build_dispatcher(
     for middleware in (dp["in_hand"], *builtin, flood):
         dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(PerUserOrderMiddleware())
-    dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender, forecasts))
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessionmaker, clock, sender))
     dp.update.outer_middleware(
         StaffMiddleware(SenderLookup(sessionmaker), settings.default_language)
     )
     for name, observer in dp.observers.items():
         if name not in {"update", "error"}:  # error handlers only reply, in the reader's language
             observer.middleware(SenderInSession())
+            observer.middleware(ServicesMiddleware(clock, forecasts))
     include_handlers(dp)
     return dp
 

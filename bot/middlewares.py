@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.flags import get_flag
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
@@ -117,8 +118,8 @@ class PerUserOrderMiddleware(BaseMiddleware):
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """One session, unit of work and ticket service per update: committed when the handler succeeds,
-    else rolled back. A handler that lost a race for a ticket is run again on fresh data:
+    """One session and unit of work per update: committed when the handler succeeds, else
+    rolled back. A handler that lost a race for a ticket is run again on fresh data:
     handlers change data and commit before they reply, so the user was told nothing yet.
     The outbox sender is woken after the commit so notices go out at once."""
 
@@ -129,12 +130,10 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         sender: OutboxSender,
-        forecasts: Callable[[AsyncSession], Forecast] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.sender = sender
-        self.forecasts = forecasts
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         attempt = 1
@@ -152,12 +151,6 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             uow = UnitOfWork(session, self.clock, update_id)
             data["session"] = session
             data["uow"] = uow
-            forecast = self.forecasts(session) if self.forecasts else None
-            tickets = TicketService(session, self.clock, forecast)
-            data["tickets"] = tickets
-            data["jobs"] = JobService(tickets)
-            data["spares"] = SpareService(tickets)
-            data["knowledge"] = KnowledgeService(session, self.clock)
             try:
                 result = await handler(event, data)
                 await uow.commit()
@@ -191,6 +184,34 @@ class StaffMiddleware(BaseMiddleware):
         )
         data["staff"] = staff
         data["t"] = Translator(language)
+        return await handler(event, data)
+
+
+SERVICES = frozenset({"tickets", "jobs", "spares", "knowledge"})
+
+
+class ServicesMiddleware(BaseMiddleware):
+    """The domain services over the update's session, for a handler that takes them. Inner, so
+    built once a handler is chosen and only for one that names them (or takes every keyword):
+    a ward user's text report takes none, and building them cost it ~2 % of
+    `bench/intake.py`'s CPU. Built again on every attempt of the unit of work."""
+
+    def __init__(
+        self, clock: Clock, forecasts: Callable[[AsyncSession], Forecast] | None = None
+    ) -> None:
+        self.clock = clock
+        self.forecasts = forecasts
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chosen: HandlerObject = data["handler"]
+        if chosen.varkw or not SERVICES.isdisjoint(chosen.params):
+            session: AsyncSession = data["session"]
+            forecast = self.forecasts(session) if self.forecasts else None
+            tickets = TicketService(session, self.clock, forecast)
+            data["tickets"] = tickets
+            data["jobs"] = JobService(tickets)
+            data["spares"] = SpareService(tickets)
+            data["knowledge"] = KnowledgeService(session, self.clock)
         return await handler(event, data)
 
 
