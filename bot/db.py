@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -26,7 +27,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "checkout", _closed_by_server)
+    return engine
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed (a restart, an idle timeout,
+    `pg_terminate_backend`): the pool then opens a fresh one. asyncpg keeps reading an idle
+    connection's socket, so it already knows; SQLAlchemy's `pool_pre_ping` asks the server
+    instead, in three round trips on asyncpg (BEGIN, a ping, ROLLBACK), ~0.2 ms of CPU a
+    checkout. A connection that dies while in use is invalidated by SQLAlchemy as ever."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,6 +70,19 @@ async def opened(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterato
                 pass
         else:
             session.sync_session.close()
+
+
+async def standalone(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for statements that each stand alone (a read; one
+    executemany, which asyncpg runs atomically): in autocommit on PostgreSQL, which spares
+    the BEGIN and the ROLLBACK or COMMIT round trips, ~0.15 ms of CPU a use on asyncpg.
+    SQLite's is left as it is: it begins no transaction before a read anyway, and in
+    autocommit an executemany would commit row by row."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return await session.connection(execution_options=_AUTOCOMMIT if postgresql else None)
+
+
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 async def _server_execute(admin_url: str, *statements: str) -> None:

@@ -1,15 +1,19 @@
-"""`bot.db.opened`: an update's session is closed, whether or not it began a transaction."""
+"""`bot.db`: an update's session is closed, whether or not it began a transaction; a pooled
+connection the server closed is not handed out."""
 
 import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import opened
 from bot.domain.enums import Role
 from bot.models import Staff
+from tests.conftest import skip_on_sqlite
 
 
 def staff(telegram_id: int) -> Staff:
@@ -62,3 +66,42 @@ async def test_a_session_is_closed_when_its_block_is_cancelled(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
+    database_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """As after a PostgreSQL restart: every idle connection in the pool is gone, and the next
+    unit of work still runs, on a new one."""
+    skip_on_sqlite(database_url, "the server ends its backends")
+    pids = set()
+    async with sessionmaker() as one, sessionmaker() as two:  # two connections in the pool
+        for session in (one, two):
+            pids.add(await session.scalar(text("SELECT pg_backend_pid()")))
+    assert len(pids) == 2
+    url = make_url(database_url)
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, database=url.database
+    )
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity, pg_terminate_backend(pid)"
+            " WHERE pid = ANY($1::int[])",
+            list(pids),
+        )
+        assert ended == 2
+        while await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list(pids)
+        ):
+            await asyncio.sleep(0.01)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.1)  # the pool's idle sockets read the server's goodbye
+    for telegram_id in (7101, 7102):  # both were closed: neither is handed out
+        async with sessionmaker() as session:
+            session.add(staff(telegram_id))
+            await session.commit()
+            pids.add(await session.scalar(text("SELECT pg_backend_pid()")))
+    assert len(pids) == 3  # one new connection served both
+    async with sessionmaker() as session:
+        assert len((await session.scalars(select(Staff))).all()) == 2
