@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db import standalone
 from bot.domain.enums import Role
 from bot.models import Department, Staff
 
@@ -20,10 +21,11 @@ class SenderLookup:
     """Every update's sender, looked up for all the updates waiting at once: while one query
     runs, the lookups that arrive wait for the next, which reads them all.
 
-    Alone, each update paid a connection check-out, its ping, BEGIN, the query and COMMIT:
-    about 3.5 ms of a text report's 8 in `bench/intake.py`, more than everything else the
-    handlers do. A lookup that finds none running is read at once, so a quiet desk waits no
-    longer than before; a burst of N updates costs a few queries instead of N transactions.
+    Alone, each update paid a connection check-out and a transaction of its own: about 3.5 ms
+    of a text report's 8 in `bench/intake.py` back then, more than everything else the
+    handlers do. The read runs without a transaction on PostgreSQL (`standalone`). A lookup
+    that finds none running is read at once, so a quiet desk waits no longer than before; a
+    burst of N updates costs a few queries instead of N transactions.
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -46,6 +48,7 @@ class SenderLookup:
             batch, self._waiting = self._waiting, {}
             try:
                 async with self.sessionmaker() as session:
+                    await standalone(session)  # one read: no transaction
                     query = Staff.with_zones().where(Staff.telegram_id.in_(batch))
                     found = await session.scalars(query)
                     staff = {s.telegram_id: s for s in found.unique()}
