@@ -15,7 +15,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from bot.notify.outbox import DeliverySession
+from bot.notify.outbox import DeliverySession, _accepted
 from tests.fake_telegram import FakeTelegram
 
 KEYBOARD = json.dumps({"inline_keyboard": [[{"text": "수락", "callback_data": "t1:accept:7"}]]})
@@ -46,6 +46,23 @@ async def test_a_text_arrives_with_its_keyboard(tg: FakeTelegram, bot: Bot) -> N
     assert first["text"] == "접수되었습니다: #7"
     assert first["reply_markup"] == json.loads(KEYBOARD)
     assert second["text"] == "버튼 없는 알림" and "reply_markup" not in second
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "taken"),
+    [
+        (200, '{"ok":true,"result":{"message_id":7,"text":"접수"}}', True),  # Telegram's own
+        (200, '{"ok": true, "result": {"message_id": 7}}', True),  # aiohttp's json_response
+        (200, '{ "ok" : true }', True),
+        (200, '{"result":{"message_id":7},"ok":true}', True),  # parsed, not matched
+        (200, '{"ok":false,"error_code":400,"description":"Bad Request"}', False),
+        (200, '{"ok":trueish}', False),
+        (200, "<html>gateway</html>", False),
+        (500, '{"ok":true,"result":{}}', False),
+    ],
+)
+def test_a_send_is_taken_only_on_a_successful_answer(status: int, answer: str, taken: bool) -> None:
+    assert _accepted(status, answer) is taken
 
 
 async def test_telegrams_refusals_are_aiograms_errors(tg: FakeTelegram, bot: Bot) -> None:
