@@ -303,13 +303,27 @@ def normal_quantile(p: Floats) -> Floats:
     return out
 
 
+def quantiles(rows: Floats, levels: Sequence[float]) -> Floats:
+    """`np.quantile(rows, levels, axis=1)` (linear interpolation) from one sort of each row:
+    NumPy's vectorised sort of 200 rows of 500 takes a sixth of the partitions np.quantile
+    makes."""
+    ordered = np.sort(rows, axis=1)
+    last = rows.shape[1] - 1
+    out = np.empty((len(levels), rows.shape[0]))
+    for k, level in enumerate(levels):
+        low = min(math.floor(last * level), last)
+        high = min(low + 1, last)
+        out[k] = ordered[:, low] + (last * level - low) * (ordered[:, high] - ordered[:, low])
+    return out
+
+
 def _report(jobs: Sequence[OpenJob], done: Floats, now: datetime, on_duty: int) -> RiskReport:
     if not jobs:
         return RiskReport({}, 0.0, on_duty)
     deadlines = np.array([(job.deadline - now).total_seconds() / 60.0 for job in jobs])
     otp = (done <= deadlines[:, None]).mean(axis=1)
     cap = MAX_ETA.total_seconds() / 60.0
-    p50, p90 = np.minimum(np.quantile(done, [0.5, 0.9], axis=1), cap)
+    p50, p90 = np.minimum(quantiles(done, (0.5, 0.9)), cap)
     tickets = {
         job.ticket_id: TicketRisk(
             otp=float(otp[j]),
