@@ -1,16 +1,17 @@
 """`bot.db`: an update's session is closed, whether or not it began a transaction; a pooled
-connection the server closed is not handed out."""
+connection the server closed is not handed out; standalone statements need no transaction."""
 
 import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db import opened
+from bot.db import opened, standalone
 from bot.domain.enums import Role
 from bot.models import Staff
 from tests.conftest import skip_on_sqlite
@@ -105,3 +106,38 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
     assert len(pids) == 3  # one new connection served both
     async with sessionmaker() as session:
         assert len((await session.scalars(select(Staff))).all()) == 2
+
+
+async def test_standalone_statements_run_without_a_transaction_on_postgresql(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Each is its own transaction (PostgreSQL's now() is when a transaction began)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's connection is left as it is")
+    async with sessionmaker() as session:
+        connection = await standalone(session)
+        first = await connection.scalar(text("SELECT now()"))
+        await asyncio.sleep(0.01)
+        assert await connection.scalar(text("SELECT now()")) > first
+
+
+async def test_a_standalone_executemany_is_all_or_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """As the sender's outcome records: asyncpg runs one atomically with no transaction."""
+    async with sessionmaker() as session:
+        session.add_all([staff(7201), staff(7202)])
+        await session.commit()
+    rename = (
+        update(Staff)
+        .where(Staff.telegram_id == bindparam("who"))
+        .values(telegram_id=bindparam("to"))
+    )
+    async with sessionmaker() as session:
+        connection = await standalone(session)
+        rows = [{"who": 7201, "to": 7203}, {"who": 7202, "to": 7203}]
+        with pytest.raises(IntegrityError):  # the second wants the number the first just took
+            await connection.execute(rename, rows)
+    async with sessionmaker() as session:
+        found = await session.scalars(select(Staff.telegram_id).order_by(Staff.telegram_id))
+        assert found.all() == [7201, 7202]
