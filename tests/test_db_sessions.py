@@ -97,7 +97,6 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
             await asyncio.sleep(0.01)
     finally:
         await admin.close()
-    await asyncio.sleep(0.1)  # the pool's idle sockets read the server's goodbye
     for telegram_id in (7101, 7102):  # both were closed: neither is handed out
         async with sessionmaker() as session:
             session.add(staff(telegram_id))
