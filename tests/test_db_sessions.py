@@ -4,14 +4,12 @@ connection the server closed is not handed out; standalone statements need no tr
 import asyncio
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db import opened, standalone
+from bot.db import create_engine, opened, standalone
 from bot.domain.enums import Role
 from bot.models import Staff
 from tests.conftest import skip_on_sqlite
@@ -80,23 +78,24 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
         for session in (one, two):
             pids.add(await session.scalar(text("SELECT pg_backend_pid()")))
     assert len(pids) == 2
-    url = make_url(database_url)
-    admin = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
+    admin = create_engine(database_url)  # a pool of its own, with the URL's credentials
     try:
-        ended = await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity, pg_terminate_backend(pid)"
-            " WHERE pid = ANY($1::int[])",
-            list(pids),
-        )
-        assert ended == 2
-        while await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list(pids)
-        ):
-            await asyncio.sleep(0.01)
+        # Autocommit: within one transaction pg_stat_activity would stay as first read.
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            ended = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity, pg_terminate_backend(pid)"
+                    " WHERE pid = ANY(:pids)"
+                ),
+                {"pids": list(pids)},
+            )
+            assert ended == 2
+            left = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
+            while await connection.scalar(left, {"pids": list(pids)}):
+                await asyncio.sleep(0.01)
     finally:
-        await admin.close()
+        await admin.dispose()
     for telegram_id in (7101, 7102):  # both were closed: neither is handed out
         async with sessionmaker() as session:
             session.add(staff(telegram_id))
