@@ -37,9 +37,9 @@ def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Hand out no pooled connection the server has closed (a restart, an idle timeout,
     `pg_terminate_backend`): the pool then opens a fresh one. One round trip (a simple
     query), where SQLAlchemy's `pool_pre_ping` makes three on asyncpg (BEGIN, a ping,
-    ROLLBACK): ~0.11 ms of CPU a checkout against 0.19–0.28. Asking the server, not only whether
-    asyncpg saw the socket close, also catches a connection that has read the server's
-    goodbye but not yet its end (seen at a restart under load)."""
+    ROLLBACK): ~0.11 ms of CPU a checkout against 0.19–0.28. Asking the server, not only
+    whether asyncpg saw the socket close, also catches a connection that has read the
+    server's goodbye but not yet its end (seen at a restart under load)."""
     try:
         dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
     except Exception as exc:
@@ -76,6 +76,9 @@ async def opened(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterato
             session.sync_session.close()
 
 
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
 async def standalone(session: AsyncSession) -> AsyncConnection:
     """A fresh session's connection, for statements that each stand alone (a read; one
     executemany, which asyncpg runs atomically): in autocommit on PostgreSQL, which spares
@@ -84,9 +87,6 @@ async def standalone(session: AsyncSession) -> AsyncConnection:
     autocommit an executemany would commit row by row."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     return await session.connection(execution_options=_AUTOCOMMIT if postgresql else None)
-
-
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 async def _server_execute(admin_url: str, *statements: str) -> None:

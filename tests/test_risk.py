@@ -346,14 +346,14 @@ def test_the_same_seed_gives_the_same_report() -> None:
         run(jobs, roster, times, replications=0)
 
 
-# --- started jobs: the residual service time -----------------------------------------------------
-
-
 @pytest.mark.parametrize("shape", [(200, 500), (3, 1), (4, 2), (1, 7)])
 def test_quantiles_are_numpys_from_one_sort(shape: tuple[int, int]) -> None:
     rows = np.random.default_rng(sum(shape)).lognormal(3.0, 1.0, shape)
     levels = (0.0, 0.25, 0.5, 0.9, 0.999, 1.0)
     assert np.allclose(quantiles(rows, levels), np.quantile(rows, levels, axis=1), rtol=1e-12)
+
+
+# --- started jobs: the residual service time -----------------------------------------------------
 
 
 def test_normal_quantile_matches_the_standard_library() -> None:
